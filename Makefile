@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# tscpage top-level build.
+#
+#   make                      modules (against KDIR) and the userspace parts
+#   make KDIR=/usr/src/linux-headers-X modules
+#   make selftests [STATIC=1] [OUTPUT=dir]
+#   make verify               the main job: one guest, driver loaded, verdict
+#   make check                the whole test suite (every kernel of the matrix)
+#
+# Kbuild options pass through: make W=1, make C=1 (sparse).
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+OUTPUT ?= $(CURDIR)/build/selftests
+
+.PHONY: all modules modules_install clean selftests verify check
+
+all: modules selftests
+
+modules:
+	@test -f "$(KDIR)/Makefile" || { \
+		echo "tscpage: no kernel build tree at KDIR=$(KDIR)" >&2; \
+		echo "tscpage: install linux-headers-$$(uname -r) or pass KDIR=/usr/src/linux-headers-<version>" >&2; \
+		exit 1; }
+	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules
+
+modules_install: modules
+	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules_install
+
+selftests:
+	$(MAKE) -C selftests OUTPUT="$(OUTPUT)"
+
+verify:
+	tools/vmtest/vmtest --kernel 6.12
+
+check:
+	tools/vmtest/vmtest
+
+clean:
+	@if [ -f "$(KDIR)/Makefile" ]; then \
+		$(MAKE) -C "$(KDIR)" M="$(CURDIR)" clean; fi
+	$(MAKE) -C selftests OUTPUT="$(OUTPUT)" clean
+	rm -rf build

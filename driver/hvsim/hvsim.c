@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tscpage_hvsim: a test double of the hypervisor. It owns a pvclock page,
+ * fills it from the TSC frequency the kernel measured, and rewrites it
+ * periodically with the odd/even version protocol, so that tscpage.ko has
+ * a page to read in any VM, including QEMU under TCG where no hypervisor
+ * writes one.
+ *
+ * The clock it publishes starts at CLOCK_MONOTONIC_RAW at load time and
+ * then runs on the TSC. Its rate never changes here, and the periodic
+ * rewrites keep it exactly continuous (see hvsim_publish()).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/gfp.h>
+#include <linux/hrtimer.h>
+#include <linux/ktime.h>
+#include <linux/math64.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/spinlock.h>
+#include <linux/time64.h>
+#include <asm/tsc.h>
+#include <tscpage/provider.h>
+
+static unsigned int update_hz = 1000;
+module_param(update_hz, uint, 0444);
+MODULE_PARM_DESC(update_hz, "page rewrites per second, 1..100000 (default 1000)");
+
+#define HVSIM_UPDATE_HZ_MAX	100000
+
+/**
+ * struct hvsim - the simulated hypervisor's state for its one page
+ * @lock:        serialises writers of @page (the timer, and later commands);
+ *               raw because it is taken from a hard-irq timer on RT too
+ * @page:        the pvclock page that readers see
+ * @tsc0:        TSC at the origin of the clock
+ * @ns0:         clock value, in ns, at @tsc0
+ * @mul:         the 32.32 multiplier published in the page
+ * @shift:       the shift published in the page
+ * @flags:       the flags published in the page
+ * @anchor_bits: log2 of the TSC distance between exact anchor points
+ * @timer:       drives the periodic rewrites
+ * @period:      time between rewrites
+ */
+struct hvsim {
+	raw_spinlock_t lock;
+	struct tscpage_pvclock *page;
+	u64 tsc0;
+	u64 ns0;
+	u32 mul;
+	s8 shift;
+	u8 flags;
+	unsigned int anchor_bits;
+	struct hrtimer timer;
+	ktime_t period;
+};
+
+static struct hvsim hvsim;
+
+struct tscpage_provider tscpage_hvsim_provider;
+EXPORT_SYMBOL_GPL(tscpage_hvsim_provider);
+
+/*
+ * Choose @shift and @mul so that ns = (shifted(cycles) * mul) >> 32 for a
+ * TSC of @tsc_hz: the shift brings the rate into (1 GHz, 2 GHz], which puts
+ * mul in [2^31, 2^32) and keeps 31 bits of precision in it.
+ */
+static int hvsim_time_scale(u64 tsc_hz, u32 *mul, s8 *shift)
+{
+	u64 scaled = tsc_hz;
+	int s = 0;
+
+	while (scaled > 2 * NSEC_PER_SEC) {
+		scaled >>= 1;
+		s--;
+	}
+	while (scaled <= NSEC_PER_SEC) {
+		scaled <<= 1;
+		s++;
+	}
+	if (s <= TSCPAGE_PVCLOCK_SHIFT_MIN || s >= TSCPAGE_PVCLOCK_SHIFT_MAX)
+		return -ERANGE;
+
+	/* mul = 2^32 * 1e9 / (tsc_hz * 2^s), computed without losing bits. */
+	if (s < 0)
+		*mul = mul_u64_u64_div_u64(NSEC_PER_SEC << 32, 1ULL << -s,
+					   tsc_hz);
+	else
+		*mul = div64_u64(NSEC_PER_SEC << 32, tsc_hz << s);
+	*shift = s;
+	return 0;
+}
+
+/*
+ * Rewrite the page. Called with hvsim.lock held, interrupts off.
+ *
+ * Exact continuity: re-anchoring a pvclock page at an arbitrary TSC value
+ * loses up to 1 ns to truncation, because scale(a) + scale(b) may be one
+ * less than scale(a + b), which a reader that straddles the rewrite can see
+ * as a 1 ns step back. So the page is re-anchored only at TSC distances
+ * from the origin that are multiples of 2^(32 - shift) cycles: there the
+ * shifted delta is a multiple of 2^32, the scaling of the anchor distance
+ * is exactly k * mul, and old and new parameters give the same time to the
+ * nanosecond for every TSC value. Anchor points are mul ns apart (2^31 to
+ * 2^32 ns, 2 to 4 s); the rewrites between them publish unchanged values,
+ * which exercises the version protocol alone.
+ */
+static void hvsim_publish(struct hvsim *sim)
+{
+	struct tscpage_pvclock *page = sim->page;
+	s64 since = rdtsc_ordered() - sim->tsc0;
+	u32 version = page->version;
+	u64 k;
+
+	/* A CPU whose TSC is behind the origin's keeps the origin. */
+	k = since > 0 ? (u64)since >> sim->anchor_bits : 0;
+
+	WRITE_ONCE(page->version, version + 1);
+	/*
+	 * Pairs with the reader's barrier after its first load of the
+	 * version: a reader that loads any field below also loads this odd
+	 * version, or a later one, when it checks again.
+	 */
+	smp_wmb();
+	WRITE_ONCE(page->tsc_timestamp, sim->tsc0 + (k << sim->anchor_bits));
+	WRITE_ONCE(page->system_time, sim->ns0 + k * sim->mul);
+	WRITE_ONCE(page->tsc_to_system_mul, sim->mul);
+	WRITE_ONCE(page->tsc_shift, sim->shift);
+	WRITE_ONCE(page->flags, sim->flags);
+	/*
+	 * Pairs with the reader's barrier before its second load of the
+	 * version: a reader that sees the even version below sees all the
+	 * fields above.
+	 */
+	smp_wmb();
+	WRITE_ONCE(page->version, version + 2);
+}
+
+/* Hard-irq context, also on PREEMPT_RT (HRTIMER_MODE_REL_HARD). */
+static enum hrtimer_restart hvsim_timer_fn(struct hrtimer *timer)
+{
+	struct hvsim *sim = container_of(timer, struct hvsim, timer);
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&sim->lock, flags);
+	hvsim_publish(sim);
+	raw_spin_unlock_irqrestore(&sim->lock, flags);
+
+	hrtimer_forward_now(timer, sim->period);
+	return HRTIMER_RESTART;
+}
+
+static int __init hvsim_init(void)
+{
+	struct hvsim *sim = &hvsim;
+	unsigned long flags;
+	int err;
+
+	if (update_hz < 1 || update_hz > HVSIM_UPDATE_HZ_MAX) {
+		pr_err("update_hz=%u out of range 1..%u\n", update_hz,
+		       HVSIM_UPDATE_HZ_MAX);
+		return -EINVAL;
+	}
+	if (!boot_cpu_has(X86_FEATURE_TSC) || !tsc_khz) {
+		pr_err("the kernel has no TSC frequency to build a page from\n");
+		return -ENODEV;
+	}
+
+	err = hvsim_time_scale((u64)tsc_khz * 1000, &sim->mul, &sim->shift);
+	if (err) {
+		pr_err("TSC at %u kHz cannot be scaled to ns\n", tsc_khz);
+		return err;
+	}
+	sim->anchor_bits = 32 - sim->shift;
+
+	/*
+	 * Like KVM, which sets the stable bit only when the host's TSC is
+	 * its clocksource: if the kernel found the TSCs unsynchronized,
+	 * readers must run the monotonic guard.
+	 */
+	sim->flags = check_tsc_unstable() ? 0 : TSCPAGE_PVCLOCK_TSC_STABLE;
+
+	sim->page = (void *)get_zeroed_page(GFP_KERNEL);
+	if (!sim->page)
+		return -ENOMEM;
+
+	raw_spin_lock_init(&sim->lock);
+	raw_spin_lock_irqsave(&sim->lock, flags);
+	sim->tsc0 = rdtsc_ordered();
+	sim->ns0 = ktime_get_raw_ns();
+	hvsim_publish(sim);
+	raw_spin_unlock_irqrestore(&sim->lock, flags);
+
+	sim->period = ns_to_ktime(div_u64(NSEC_PER_SEC, update_hz));
+	hrtimer_init(&sim->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	sim->timer.function = hvsim_timer_fn;
+	hrtimer_start(&sim->timer, sim->period, HRTIMER_MODE_REL_HARD);
+
+	/* Published by the end of module init; see tscpage_provider. */
+	tscpage_hvsim_provider = (struct tscpage_provider) {
+		.name		= "hvsim",
+		.format		= TSCPAGE_FORMAT_PVCLOCK,
+		.page		= sim->page,
+		.tsc_khz	= tsc_khz,
+	};
+
+	pr_info("pvclock page: TSC %u kHz, mul %u shift %d, %s, %u updates/s\n",
+		tsc_khz, sim->mul, sim->shift,
+		sim->flags & TSCPAGE_PVCLOCK_TSC_STABLE ? "TSC_STABLE" : "not TSC_STABLE",
+		update_hz);
+	return 0;
+}
+
+/*
+ * tscpage.ko holds a reference on this module (symbol_get) for as long as
+ * it reads the page, so no reader is left when this runs.
+ */
+static void __exit hvsim_exit(void)
+{
+	hrtimer_cancel(&hvsim.timer);
+	free_page((unsigned long)hvsim.page);
+}
+
+module_init(hvsim_init);
+module_exit(hvsim_exit);
+
+MODULE_DESCRIPTION("tscpage hypervisor test double: a simulated pvclock page");
+MODULE_LICENSE("GPL");

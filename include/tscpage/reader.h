@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one reader of hypervisor time pages, shared by tscpage.ko and by
+ * userspace (libtscpage, the tests). It compiles unchanged in both; the
+ * machine primitives come from arch.h.
+ *
+ * The shape follows the kernel's pvclock readers: sample the page inside a
+ * version seqlock, then compute from the private copy. Unlike them, a read
+ * never loops for ever: after @max_retries failed attempts it reports
+ * -EAGAIN and the caller's fallback runs, and a page whose parameters would
+ * make the arithmetic meaningless is reported as -EINVAL, never turned into
+ * a time.
+ */
+#ifndef _TSCPAGE_READER_H
+#define _TSCPAGE_READER_H
+
+#include <tscpage/arch.h>
+#include <linux/tscpage.h>
+
+/* One consistent copy of a pvclock page and the TSC read inside it. */
+struct tscpage_pvclock_sample {
+	struct tscpage_pvclock params;
+	__u64 tsc;
+	/* Attempts that had to be thrown away before this one. */
+	unsigned int retries;
+};
+
+static inline bool
+tscpage_pvclock_params_valid(const struct tscpage_pvclock *p)
+{
+	return p->tsc_to_system_mul != 0 &&
+	       p->tsc_shift >= TSCPAGE_PVCLOCK_SHIFT_MIN &&
+	       p->tsc_shift <= TSCPAGE_PVCLOCK_SHIFT_MAX;
+}
+
+/*
+ * Cycles to nanoseconds, exact to the bit: the delta is shifted first and
+ * then multiplied by the 32.32 fraction with a 96-bit intermediate, the
+ * low 32 bits of which are dropped. The shift is within [-32, 32]
+ * (checked by tscpage_pvclock_params_valid()), so both shifts are defined.
+ */
+static inline __u64 tscpage_pvclock_scale(__u64 delta, __u32 mul, __s8 shift)
+{
+	if (shift < 0)
+		delta >>= -shift;
+	else
+		delta <<= shift;
+	return tp_mul_u64_u32_shr32(delta, mul);
+}
+
+/* Nanoseconds at @tsc by the parameters in @p (a sample, not the page). */
+static inline __u64 tscpage_pvclock_ns(const struct tscpage_pvclock *p, __u64 tsc)
+{
+	return p->system_time +
+	       tscpage_pvclock_scale(tsc - p->tsc_timestamp,
+				     p->tsc_to_system_mul, p->tsc_shift);
+}
+
+/*
+ * Take one consistent sample of the pvclock @page.
+ *
+ * Returns 0 with @s filled in; -EAGAIN when @max_retries + 1 attempts all
+ * met an update in progress (odd version) or a version that changed under
+ * the read, @s->retries then counting them all; -EINVAL when the sample is
+ * consistent but its parameters are unusable (@s->params holds them, for
+ * the caller to report).
+ */
+static __always_inline int
+tscpage_pvclock_sample(const struct tscpage_pvclock *page,
+		       unsigned int max_retries,
+		       struct tscpage_pvclock_sample *s)
+{
+	unsigned int tries;
+	__u32 version;
+
+	for (tries = 0; tries <= max_retries; tries++) {
+		version = tp_load(page->version);
+		/*
+		 * Pairs with the writer's write barrier between its store of
+		 * the odd version and its stores of the fields: the field
+		 * loads below are not satisfied before the version load.
+		 */
+		tp_rmb();
+		if (tp_unlikely(version & 1)) {
+			tp_cpu_relax();
+			continue;
+		}
+		s->params.tsc_timestamp = tp_load(page->tsc_timestamp);
+		s->params.system_time = tp_load(page->system_time);
+		s->params.tsc_to_system_mul = tp_load(page->tsc_to_system_mul);
+		s->params.tsc_shift = tp_load(page->tsc_shift);
+		s->params.flags = tp_load(page->flags);
+		/*
+		 * Inside the critical section, and ordered after the field
+		 * loads, so the TSC value belongs to these parameters.
+		 */
+		s->tsc = tp_rdtsc_ordered();
+		/*
+		 * Pairs with the writer's write barrier between its stores of
+		 * the fields and the store of the even version that ends the
+		 * update: an unchanged version means no field was rewritten
+		 * while we loaded them.
+		 */
+		tp_rmb();
+		if (tp_unlikely(tp_load(page->version) != version))
+			continue;
+
+		s->params.version = version;
+		s->retries = tries;
+		if (tp_unlikely(!tscpage_pvclock_params_valid(&s->params)))
+			return -EINVAL;
+		return 0;
+	}
+	s->retries = tries;
+	return -EAGAIN;
+}
+
+/*
+ * The guard for pages that do not promise TSC_STABLE: per-CPU TSCs (or
+ * per-CPU pages) may disagree by a little, so the time handed out is never
+ * below the largest one handed out before, on any CPU. @last is that
+ * largest value; the compare-exchange publishes @ns only if it is larger,
+ * so two CPUs racing can never move @last backwards.
+ *
+ * Returns the time to use; *@clamped says whether @ns was behind @last.
+ */
+static __always_inline __u64
+tscpage_monotonic_guard(struct tp_atomic64 *last, __u64 ns, bool *clamped)
+{
+	__u64 old = tp_atomic64_read(last);
+
+	do {
+		if (ns <= old) {
+			*clamped = ns < old;
+			return old;
+		}
+	} while (!tp_atomic64_try_cmpxchg(last, &old, ns));
+
+	*clamped = false;
+	return ns;
+}
+
+#endif /* _TSCPAGE_READER_H */

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * tscpage ABI: the layouts of the hypervisor-written time pages that
+ * tscpage reads.
+ *
+ * Both layouts are written by the hypervisor (or by tscpage_hvsim, its
+ * test double) and only ever read by the guest. Every multi-byte field
+ * is little-endian, as on the only architecture these pages exist on
+ * (x86). Every field is naturally aligned, so the structures need no
+ * packing: their size and offsets are those of the hypervisors' own
+ * definitions (checked at build time in the driver), and readers may
+ * load each field with one single-copy-atomic access.
+ */
+#ifndef _UAPI_LINUX_TSCPAGE_H
+#define _UAPI_LINUX_TSCPAGE_H
+
+#include <linux/types.h>
+
+/* The page formats tscpage reads. */
+enum tscpage_format {
+	TSCPAGE_FORMAT_PVCLOCK = 1,	/* struct tscpage_pvclock */
+	TSCPAGE_FORMAT_HVREF = 2,	/* struct tscpage_hvref */
+};
+
+/*
+ * KVM/Xen pvclock (struct pvclock_vcpu_time_info in the kernel), 32 bytes
+ * at offset 0 of the page.
+ *
+ * @version:       sequence count. The writer makes it odd before it
+ *                 touches any other field and even again (one more) after
+ *                 the last; a reader that sees it odd, or sees it change
+ *                 across its reads, must retry.
+ * @pad0:          reserved, zero.
+ * @tsc_timestamp: the TSC value, in guest TSC cycles, at which
+ *                 @system_time was sampled.
+ * @system_time:   guest time in nanoseconds at @tsc_timestamp.
+ * @tsc_to_system_mul: 32.32 fixed-point multiplier from (shifted) TSC
+ *                 cycles to nanoseconds.
+ * @tsc_shift:     binary shift applied to the TSC delta before the
+ *                 multiplication: left when positive, right when negative.
+ *                 Readers reject values outside [-32, 32].
+ * @flags:         TSCPAGE_PVCLOCK_* below.
+ * @pad:           reserved, zero.
+ *
+ * Time in nanoseconds at TSC value @tsc:
+ *   ns = system_time + ((shifted(tsc - tsc_timestamp) * mul) >> 32)
+ */
+struct tscpage_pvclock {
+	__u32 version;
+	__u32 pad0;
+	__u64 tsc_timestamp;
+	__u64 system_time;
+	__u32 tsc_to_system_mul;
+	__s8 tsc_shift;
+	__u8 flags;
+	__u8 pad[2];
+};
+
+/*
+ * The TSC is synchronized across all CPUs: the page alone is monotonic and
+ * readers need no global guard.
+ */
+#define TSCPAGE_PVCLOCK_TSC_STABLE	(1 << 0)
+/* The hypervisor paused the guest; set by the host, cleared by the guest. */
+#define TSCPAGE_PVCLOCK_GUEST_STOPPED	(1 << 1)
+
+#define TSCPAGE_PVCLOCK_SHIFT_MIN	(-32)
+#define TSCPAGE_PVCLOCK_SHIFT_MAX	32
+
+/*
+ * Hyper-V reference TSC page (TLFS 6.0, section 12.7), at offset 0 of
+ * the page.
+ *
+ * @tsc_sequence:  0 means the page is invalid and the reader must use
+ *                 another clock; any other value names one consistent set
+ *                 of @tsc_scale and @tsc_offset, and a change of it across
+ *                 a read means the read must be retried.
+ * @tsc_scale:     64.64 fixed-point multiplier from TSC cycles to 100 ns
+ *                 units.
+ * @tsc_offset:    added after the scaling, in 100 ns units.
+ *
+ * Time in 100 ns units at TSC value @tsc:
+ *   t = ((tsc * tsc_scale) >> 64) + tsc_offset
+ */
+struct tscpage_hvref {
+	__u32 tsc_sequence;
+	__u32 reserved1;
+	__u64 tsc_scale;
+	__s64 tsc_offset;
+};
+
+#endif /* _UAPI_LINUX_TSCPAGE_H */
