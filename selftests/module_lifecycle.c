@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * module_lifecycle - tscpage.ko and tscpage_hvsim.ko load, serve and leave
+ * cleanly, and refuse what they must refuse.
+ *
+ * Starts with neither module loaded and ends the same way. In order:
+ * tscpage refuses to load without a provider and says why in the kernel
+ * log; bad module parameters are refused; with tscpage_hvsim loaded,
+ * tscpage loads and registers its clocksource; the provider cannot be
+ * unloaded under it; tscpage becomes current and clock_gettime keeps
+ * working; rmmod is refused while it is current; after switching back,
+ * both modules unload and the clocksource is gone.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/klog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "clocksource_sysfs.h"
+#include "kmod.h"
+
+#define SYSLOG_ACTION_READ_ALL		3
+#define SYSLOG_ACTION_SIZE_BUFFER	10
+
+/* Whether the kernel log holds @needle (the log is read whole). */
+static bool klog_contains(const char *needle)
+{
+	int size = klogctl(SYSLOG_ACTION_SIZE_BUFFER, NULL, 0);
+	bool found = false;
+	char *buf;
+	int n;
+
+	if (size <= 0)
+		return false;
+	buf = malloc(size + 1);
+	if (!buf)
+		return false;
+	n = klogctl(SYSLOG_ACTION_READ_ALL, buf, size);
+	if (n >= 0) {
+		buf[n] = '\0';
+		found = strstr(buf, needle);
+	}
+	free(buf);
+	return found;
+}
+
+/* A load or unload that must fail with one of two errnos. */
+static void expect_refused(int err, int want, int also, const char *what)
+{
+	if (err == -want || err == -also)
+		ksft_test_result_pass("%s: refused (%s)\n", what, strerror(-err));
+	else
+		ksft_test_result_fail("%s: expected %s, got %s\n", what,
+				      strerror(want), err ? strerror(-err) : "success");
+}
+
+static void expect_ok(int err, const char *what)
+{
+	ksft_test_result(!err, "%s%s%s\n", what, err ? ": " : "",
+			 err ? strerror(-err) : "");
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Time keeps running while tscpage is current: a 20 ms sleep measures so. */
+static void check_clock_runs(void)
+{
+	struct timespec nap = { .tv_nsec = 20 * 1000 * 1000 };
+	uint64_t a, b;
+
+	a = mono_ns();
+	nanosleep(&nap, NULL);
+	b = mono_ns();
+	ksft_test_result(b > a && b - a >= 20000000u && b - a < 1000000000u,
+			 "clock_gettime runs while tscpage is current (20 ms sleep took %lld ns)\n",
+			 (long long)(b - a));
+}
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"usage: %s [--module-dir DIR]\n"
+		"  --module-dir DIR  where tscpage.ko and tscpage_hvsim.ko are\n"
+		"                    (default /lib/modules/$(uname -r)/extra)\n",
+		prog);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "module-dir", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char prev[CLOCKSOURCE_NAME_MAX];
+	int opt, err;
+
+	while ((opt = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'm':
+			kmod_set_dir(optarg);
+			break;
+		case 'h':
+			usage(stdout, argv[0]);
+			return KSFT_PASS;
+		default:
+			usage(stderr, argv[0]);
+			return KSFT_FAIL;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr, argv[0]);
+		return KSFT_FAIL;
+	}
+
+	ksft_print_header();
+	if (geteuid())
+		ksft_exit_skip("loading modules needs root\n");
+	if (kmod_loaded("tscpage") || kmod_loaded("tscpage_hvsim"))
+		ksft_exit_skip("tscpage or tscpage_hvsim is already loaded; this test starts without them\n");
+	err = clocksource_current(prev, sizeof(prev));
+	if (err)
+		ksft_exit_fail_msg("cannot read current_clocksource: %s\n",
+				   strerror(-err));
+	ksft_set_plan(15);
+
+	expect_refused(kmod_load("tscpage", ""), ENODEV, ENODEV,
+		       "tscpage without a provider");
+	ksft_test_result(klog_contains("tscpage: no time page provider"),
+			 "the refusal says why in the kernel log\n");
+	expect_refused(kmod_load("tscpage_hvsim", "update_hz=0"), EINVAL,
+		       EINVAL, "tscpage_hvsim update_hz=0");
+
+	err = kmod_load("tscpage_hvsim", "");
+	expect_ok(err, "tscpage_hvsim loads");
+	if (err)
+		ksft_exit_fail_msg("cannot go on without the provider\n");
+
+	expect_refused(kmod_load("tscpage", "rating=500"), EINVAL, EINVAL,
+		       "tscpage rating=500");
+	err = kmod_load("tscpage", "");
+	expect_ok(err, "tscpage loads over tscpage_hvsim");
+	if (err)
+		goto unload_hvsim;
+	ksft_test_result(clocksource_available("tscpage"),
+			 "tscpage is in available_clocksource\n");
+	expect_refused(kmod_unload("tscpage_hvsim"), EBUSY, EWOULDBLOCK,
+		       "unloading the provider under tscpage");
+
+	err = clocksource_select("tscpage");
+	expect_ok(err, "tscpage made current");
+	if (!err) {
+		check_clock_runs();
+		expect_refused(kmod_unload("tscpage"), EBUSY, EWOULDBLOCK,
+			       "rmmod tscpage while current");
+	} else {
+		ksft_test_result_skip("clock_gettime while current: not current\n");
+		ksft_test_result_skip("rmmod while current: not current\n");
+	}
+	expect_ok(clocksource_select(prev), "switched back to the previous clocksource");
+	expect_ok(kmod_unload("tscpage"), "tscpage unloads");
+	ksft_test_result(!clocksource_available("tscpage"),
+			 "tscpage is gone from available_clocksource\n");
+unload_hvsim:
+	expect_ok(kmod_unload("tscpage_hvsim"), "tscpage_hvsim unloads");
+	ksft_finished();
+}
