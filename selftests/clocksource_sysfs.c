@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "clocksource_sysfs.h"
+#include "klog.h"
 
 #define CS_DIR "/sys/devices/system/clocksource/clocksource0/"
 
@@ -48,18 +49,27 @@ bool clocksource_available(const char *name)
 	return false;
 }
 
-int clocksource_select(const char *name)
+/* Writes @buf to current_clocksource: a name, or "\n" for no override. */
+static int write_current(const char *buf)
 {
-	char now[CLOCKSOURCE_NAME_MAX];
-	size_t len = strlen(name);
+	size_t len = strlen(buf);
 	int fd, err = 0;
 
 	fd = open(CS_DIR "current_clocksource", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, name, len) != (ssize_t)len)
+	if (write(fd, buf, len) != (ssize_t)len)
 		err = -errno;
 	close(fd);
+	return err;
+}
+
+int clocksource_select(const char *name)
+{
+	char now[CLOCKSOURCE_NAME_MAX];
+	int err;
+
+	err = write_current(name);
 	if (err)
 		return err;
 
@@ -67,4 +77,25 @@ int clocksource_select(const char *name)
 	if (err)
 		return err;
 	return strcmp(now, name) ? -EPROTO : 0;
+}
+
+int clocksource_restore(const char *prev, char *now, size_t size,
+			bool *refused)
+{
+	char why[CLOCKSOURCE_NAME_MAX + 64];
+	int err;
+
+	*refused = false;
+	err = clocksource_select(prev);
+	if (err != -EPROTO) {
+		if (!err)
+			snprintf(now, size, "%s", prev);
+		return err;
+	}
+	snprintf(why, sizeof(why), "Override clocksource %s is unstable", prev);
+	if (!klog_contains(why))
+		return -EPROTO;
+	*refused = true;
+	err = write_current("\n");
+	return err ? err : clocksource_current(now, size);
 }

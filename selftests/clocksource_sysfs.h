@@ -23,4 +23,15 @@ bool clocksource_available(const char *name);
  */
 int clocksource_select(const char *name);
 
+/*
+ * Hands the clock back after a test: makes @prev current again. The kernel
+ * refuses that when its clocksource watchdog marked @prev unstable in the
+ * meantime (it logs "Override clocksource <prev> is unstable"); then the
+ * override is cleared so the kernel picks its best clocksource, and
+ * *@refused is set. Returns 0 with the current clocksource in @now, or
+ * -errno (-EPROTO: refused for another reason).
+ */
+int clocksource_restore(const char *prev, char *now, size_t size,
+			bool *refused);
+
 #endif /* _TSCPAGE_SELFTESTS_CLOCKSOURCE_SYSFS_H */
