@@ -31,7 +31,7 @@ selftests:
 	$(MAKE) -C selftests OUTPUT="$(OUTPUT)"
 
 verify:
-	tools/vmtest/vmtest --kernel 6.12
+	tools/vmtest/vmtest --kernel 6.12 --test percpu_monotonic
 
 check:
 	tools/vmtest/vmtest
