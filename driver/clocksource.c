@@ -2,14 +2,14 @@
 /*
  * The tscpage clocksource: kernel time read from the provider's page.
  *
- * The clocksource counts nanoseconds (registered at 1 GHz), so the
- * timekeeping core's mult/shift are the identity and all the scaling is
- * the page's own.
+ * The clocksource counts nanoseconds (registered at 1 GHz) for both page
+ * formats, so the timekeeping core's mult/shift are the identity and all
+ * the scaling is the page's own.
  *
  * Context: ->read() runs in any context, NMI included, on any CPU, with
  * or without preemption (PREEMPT_RT reads time preemptibly). It takes no
- * lock and never sleeps; it keeps preemption off only while it touches
- * this CPU's copy of the last good parameters.
+ * lock and never sleeps; it keeps preemption off while it touches this
+ * CPU's copy of the last good parameters and its statistics.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -22,6 +22,7 @@
 #include <tscpage/reader.h>
 
 #include "tscpage.h"
+#include "trace.h"
 
 /*
  * A stuck page costs a reading CPU at most this many attempts (a few
@@ -34,102 +35,250 @@ static_assert(sizeof(struct tscpage_pvclock) == 32);
 static_assert(offsetof(struct tscpage_pvclock, tsc_timestamp) == 8);
 static_assert(offsetof(struct tscpage_pvclock, tsc_to_system_mul) == 24);
 static_assert(offsetof(struct tscpage_pvclock, flags) == 29);
+static_assert(sizeof(struct tscpage_hvref) == 24);
+static_assert(offsetof(struct tscpage_hvref, tsc_offset) == 16);
 
-static const struct tscpage_pvclock *tscpage_page;
+static const void *tscpage_page;
 
 /*
  * The last parameters this CPU read consistently from the page. When the
- * page cannot be read (stuck mid-update, unusable parameters) time goes on
- * from these at their rate instead of stopping. Written only by its own
- * CPU with preemption disabled; read only there.
+ * page cannot be read (stuck mid-update, marked invalid, unusable
+ * parameters) time goes on from these at their rate instead of stopping.
+ * Written only by its own CPU with preemption disabled; read only there.
  */
-static DEFINE_PER_CPU(struct tscpage_pvclock, tscpage_last_good);
+union tscpage_params {
+	struct tscpage_pvclock pvclock;
+	struct tscpage_hvref hvref;
+};
+
+static DEFINE_PER_CPU(union tscpage_params, tscpage_last_good);
+DEFINE_PER_CPU(struct tscpage_stats, tscpage_stats);
 
 /*
  * The largest time handed out on the guarded paths (a page without
- * TSC_STABLE, or the fallback), for tscpage_monotonic_guard().
+ * TSC_STABLE, or a fallback), for tscpage_monotonic_guard().
  */
 static struct tp_atomic64 tscpage_last_ns;
 
-static u64 notrace tscpage_cs_read(struct clocksource *cs)
+/* Whether the timekeeping core reads us (between ->enable and ->disable). */
+static bool tscpage_current;
+
+static __always_inline void tscpage_count_read(struct tscpage_stats *st,
+					       unsigned int retries)
 {
+	st->reads++;
+	if (unlikely(retries)) {
+		st->retries += retries;
+		if (retries > st->max_retries)
+			st->max_retries = retries;
+	}
+}
+
+/* Preemption disabled by the caller. */
+static __always_inline u64 tscpage_guard(struct tscpage_stats *st, u64 ns)
+{
+	bool clamped;
+	u64 ret = tscpage_monotonic_guard(&tscpage_last_ns, ns, &clamped);
+
+	if (unlikely(clamped)) {
+		st->clamps++;
+		trace_tscpage_clamp(ns, ret);
+	}
+	return ret;
+}
+
+/* Preemption disabled by the caller. */
+static __always_inline void tscpage_count_fallback(struct tscpage_stats *st,
+						   int err,
+						   unsigned int retries)
+{
+	st->fallbacks++;
+	if (err != -EAGAIN)
+		st->invalid++;
+	trace_tscpage_fallback(err, retries);
+}
+
+static u64 notrace tscpage_read_pvclock(struct clocksource *cs)
+{
+	struct tscpage_stats *st;
 	struct tscpage_pvclock_sample s;
 	struct tscpage_pvclock *last;
-	bool clamped;
 	u64 ns;
+	int err;
 
 	preempt_disable_notrace();
-	last = this_cpu_ptr(&tscpage_last_good);
-	if (likely(!tscpage_pvclock_sample(tscpage_page, TSCPAGE_MAX_RETRIES,
-					   &s))) {
+	st = this_cpu_ptr(&tscpage_stats);
+	last = &this_cpu_ptr(&tscpage_last_good)->pvclock;
+	err = tscpage_pvclock_sample(tscpage_page, TSCPAGE_MAX_RETRIES, &s);
+	tscpage_count_read(st, s.retries);
+	if (likely(!err)) {
 		if (unlikely(s.params.version != last->version))
 			*last = s.params;
 		ns = tscpage_pvclock_ns(&s.params, s.tsc);
 		if (likely(s.params.flags & TSCPAGE_PVCLOCK_TSC_STABLE))
 			goto out;
 	} else {
+		tscpage_count_fallback(st, err, s.retries);
 		ns = tscpage_pvclock_ns(last, tp_rdtsc_ordered());
 	}
-	ns = tscpage_monotonic_guard(&tscpage_last_ns, ns, &clamped);
+	ns = tscpage_guard(st, ns);
 out:
 	preempt_enable_notrace();
 	return ns;
 }
 
+/*
+ * The Hyper-V page is one page for all CPUs over a TSC the hypervisor
+ * keeps synchronized (TLFS: the reference TSC page is only offered when
+ * it is), so its successful reads need no guard.
+ */
+static u64 notrace tscpage_read_hvref(struct clocksource *cs)
+{
+	struct tscpage_stats *st;
+	struct tscpage_hvref_sample s;
+	struct tscpage_hvref *last;
+	u64 ns;
+	int err;
+
+	preempt_disable_notrace();
+	st = this_cpu_ptr(&tscpage_stats);
+	last = &this_cpu_ptr(&tscpage_last_good)->hvref;
+	err = tscpage_hvref_sample(tscpage_page, TSCPAGE_MAX_RETRIES, &s);
+	tscpage_count_read(st, s.retries);
+	if (likely(!err)) {
+		if (unlikely(s.params.tsc_sequence != last->tsc_sequence))
+			*last = s.params;
+		ns = tscpage_hvref_ns(&s.params, s.tsc);
+	} else {
+		tscpage_count_fallback(st, err, s.retries);
+		ns = tscpage_guard(st, tscpage_hvref_ns(last, tp_rdtsc_ordered()));
+	}
+	preempt_enable_notrace();
+	return ns;
+}
+
+static int tscpage_cs_enable(struct clocksource *cs)
+{
+	WRITE_ONCE(tscpage_current, true);
+	return 0;
+}
+
+static void tscpage_cs_disable(struct clocksource *cs)
+{
+	WRITE_ONCE(tscpage_current, false);
+}
+
+/*
+ * After a resume the page may count from a new origin (a TSC reset by the
+ * firmware, a provider that re-anchored): the guard's memory of the time
+ * before the suspend must not hold the new time back. Called with
+ * interrupts off on the boot CPU, all others offline.
+ */
+static void tscpage_cs_resume(struct clocksource *cs)
+{
+	atomic64_set(&tscpage_last_ns.v, 0);
+}
+
 static struct clocksource tscpage_cs = {
-	.name	= "tscpage",
-	.read	= tscpage_cs_read,
-	.mask	= CLOCKSOURCE_MASK(64),
-	.flags	= CLOCK_SOURCE_IS_CONTINUOUS,
-	.owner	= THIS_MODULE,
+	.name		= "tscpage",
+	.mask		= CLOCKSOURCE_MASK(64),
+	.flags		= CLOCK_SOURCE_IS_CONTINUOUS,
+	.enable		= tscpage_cs_enable,
+	.disable	= tscpage_cs_disable,
+	.resume		= tscpage_cs_resume,
+	.owner		= THIS_MODULE,
 };
+
+bool tscpage_clocksource_is_current(void)
+{
+	return READ_ONCE(tscpage_current);
+}
+
+/*
+ * A first read of the page: refuses a page we cannot read now, rather than
+ * register a clock that would run on fallbacks from its first read, and
+ * returns the parameters every CPU starts from.
+ */
+static int tscpage_first_read(const struct tscpage_provider *provider,
+			      union tscpage_params *params, bool *stable)
+{
+	struct tscpage_pvclock_sample pv;
+	struct tscpage_hvref_sample hv;
+	int err;
+
+	switch (provider->format) {
+	case TSCPAGE_FORMAT_PVCLOCK:
+		err = tscpage_pvclock_sample(provider->page,
+					     TSCPAGE_MAX_RETRIES, &pv);
+		if (err) {
+			pr_err("%s pvclock page unusable (%d): version %u mul %u shift %d\n",
+			       provider->name, err, pv.params.version,
+			       pv.params.tsc_to_system_mul, pv.params.tsc_shift);
+			return err;
+		}
+		params->pvclock = pv.params;
+		*stable = pv.params.flags & TSCPAGE_PVCLOCK_TSC_STABLE;
+		tscpage_cs.read = tscpage_read_pvclock;
+		return 0;
+	case TSCPAGE_FORMAT_HVREF:
+		err = tscpage_hvref_sample(provider->page, TSCPAGE_MAX_RETRIES,
+					   &hv);
+		if (err) {
+			pr_err("%s reference page unusable (%d): sequence %u scale %llu\n",
+			       provider->name, err, hv.params.tsc_sequence,
+			       hv.params.tsc_scale);
+			return err;
+		}
+		params->hvref = hv.params;
+		*stable = true;
+		tscpage_cs.read = tscpage_read_hvref;
+		return 0;
+	}
+	pr_err("%s: unknown page format %d\n", provider->name, provider->format);
+	return -EINVAL;
+}
 
 int tscpage_clocksource_register(const struct tscpage_provider *provider,
 				 int rating)
 {
-	struct tscpage_pvclock_sample s;
+	union tscpage_params params;
 	unsigned int cpu;
+	bool stable;
 	int err;
 
-	if (provider->format != TSCPAGE_FORMAT_PVCLOCK) {
-		pr_err("provider %s: page format %d is not supported yet\n",
-		       provider->name, provider->format);
-		return -EOPNOTSUPP;
-	}
-
-	/*
-	 * Refuse a page we cannot read now, rather than register a clock
-	 * that would run on fallbacks from its first read.
-	 */
-	err = tscpage_pvclock_sample(provider->page, TSCPAGE_MAX_RETRIES, &s);
-	if (err) {
-		pr_err("provider %s: page unusable (%s): version %u mul %u shift %d\n",
-		       provider->name, err == -EAGAIN ? "stuck" : "bad parameters",
-		       s.params.version, s.params.tsc_to_system_mul,
-		       s.params.tsc_shift);
+	err = tscpage_first_read(provider, &params, &stable);
+	if (err)
 		return err;
-	}
 
 	/*
 	 * Before the clocksource is registered no one reads these, and
 	 * registration publishes them (it takes a mutex) to every later
 	 * reader.
 	 */
-	for_each_possible_cpu(cpu)
-		per_cpu(tscpage_last_good, cpu) = s.params;
+	for_each_possible_cpu(cpu) {
+		per_cpu(tscpage_last_good, cpu) = params;
+		memset(per_cpu_ptr(&tscpage_stats, cpu), 0,
+		       sizeof(struct tscpage_stats));
+	}
 	atomic64_set(&tscpage_last_ns.v, 0);
 	tscpage_page = provider->page;
 
 	tscpage_cs.rating = rating;
+	tscpage_cs.vdso_clock_mode = provider->vdso_clock_mode;
 	err = clocksource_register_hz(&tscpage_cs, NSEC_PER_SEC);
 	if (err) {
 		pr_err("cannot register the clocksource: %d\n", err);
 		return err;
 	}
-	pr_info("clocksource tscpage registered (rating %d) over the %s page, TSC %u kHz%s\n",
-		rating, provider->name, provider->tsc_khz,
-		s.params.flags & TSCPAGE_PVCLOCK_TSC_STABLE ?
-		"" : ", not TSC_STABLE: monotonic guard on");
+	trace_tscpage_register(provider->name, provider->format,
+			       provider->tsc_khz, stable,
+			       provider->vdso_clock_mode);
+	pr_info("clocksource tscpage registered (rating %d) over the %s %s page, TSC %u kHz, %s, clock_gettime() %s\n",
+		rating, provider->name,
+		provider->format == TSCPAGE_FORMAT_PVCLOCK ? "pvclock" : "reference",
+		provider->tsc_khz,
+		stable ? "TSC stable" : "not TSC stable: monotonic guard on",
+		provider->vdso_clock_mode ? "in the vDSO" : "through the syscall");
 	return 0;
 }
 

@@ -2,15 +2,18 @@
 /*
  * tscpage: a clocksource read from a hypervisor-written TSC page.
  *
- * This file finds the provider of the page and wires it to the
- * clocksource. Module init and exit run in process context and may sleep.
+ * This file picks the provider of the page and wires it to the
+ * clocksource, /dev/tscpage and debugfs. Module init and exit run in
+ * process context and may sleep.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/init.h>
+#include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/printk.h>
+#include <linux/string.h>
 
 #include "tscpage.h"
 
@@ -24,21 +27,67 @@ static int rating = 50;
 module_param(rating, int, 0444);
 MODULE_PARM_DESC(rating, "clocksource rating, 1..499 (default 50: never chosen over a hardware clocksource)");
 
-static const struct tscpage_provider *tscpage_provider;
+static char *provider = "auto";
+module_param(provider, charp, 0444);
+MODULE_PARM_DESC(provider, "page provider: auto (default), hvsim, kvm or hyperv");
 
 /*
- * For now the only provider is tscpage_hvsim.ko. symbol_get() finds it only
- * once that module has finished loading, and holds a reference on it that
- * keeps the page alive until our exit.
+ * The order auto tries them in: the test double first, because loading it
+ * is a deliberate act, then the real hypervisors.
  */
-static const struct tscpage_provider *tscpage_provider_get(void)
+static const struct tscpage_source *const tscpage_sources[] = {
+	&tscpage_source_hvsim,
+	&tscpage_source_kvm,
+	&tscpage_source_hyperv,
+};
+
+static const struct tscpage_source *tscpage_source;
+static struct tscpage_provider tscpage_provider;
+
+/*
+ * Migrations the provider has told us of (struct tscpage_info.generation).
+ * No provider notifies yet, so it stays 0 until reenlightenment lands.
+ */
+static atomic64_t tscpage_gen;
+
+u64 tscpage_generation(void)
 {
-	return symbol_get(tscpage_hvsim_provider);
+	return atomic64_read(&tscpage_gen);
 }
 
-static void tscpage_provider_put(void)
+static int tscpage_pick_provider(void)
 {
-	symbol_put(tscpage_hvsim_provider);
+	bool any = !strcmp(provider, "auto");
+	const char *why;
+	size_t i;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(tscpage_sources); i++) {
+		const struct tscpage_source *src = tscpage_sources[i];
+
+		if (!any && strcmp(provider, src->name))
+			continue;
+		why = "unknown reason";
+		err = src->get(&tscpage_provider, &why);
+		if (!err) {
+			tscpage_source = src;
+			pr_info("provider %s%s\n", src->name,
+				any ? " (picked by provider=auto)" : "");
+			return 0;
+		}
+		if (!any) {
+			pr_err("provider %s: %s\n", src->name, why);
+			return err;
+		}
+		pr_info("provider %s not there: %s\n", src->name, why);
+	}
+	if (!any) {
+		pr_err("provider=%s: not one of auto, hvsim, kvm, hyperv\n",
+		       provider);
+		return -EINVAL;
+	}
+	pr_err("no time page provider: load tscpage_hvsim first, or run on KVM or Hyper-V\n");
+	return -ENODEV;
 }
 
 static int __init tscpage_init(void)
@@ -50,26 +99,39 @@ static int __init tscpage_init(void)
 		return -EINVAL;
 	}
 
-	tscpage_provider = tscpage_provider_get();
-	if (!tscpage_provider) {
-		pr_err("no time page provider: load tscpage_hvsim first\n");
-		return -ENODEV;
-	}
-
-	err = tscpage_clocksource_register(tscpage_provider, rating);
+	err = tscpage_pick_provider();
 	if (err)
-		goto err_put;
+		return err;
+
+	tscpage_debugfs_init();
+	err = tscpage_clocksource_register(&tscpage_provider, rating);
+	if (err)
+		goto err_debugfs;
+	err = tscpage_chardev_register(&tscpage_provider);
+	if (err)
+		goto err_clocksource;
 	return 0;
 
-err_put:
-	tscpage_provider_put();
+err_clocksource:
+	tscpage_clocksource_unregister();
+err_debugfs:
+	tscpage_debugfs_exit();
+	tscpage_source->put();
 	return err;
 }
 
+/*
+ * By the time this runs tscpage is not the current clocksource (the
+ * timekeeping core holds a module reference while it is) and no file of
+ * /dev/tscpage is open (each holds one through the misc device's fops
+ * owner), and no mapping of the page is left (each keeps its file).
+ */
 static void __exit tscpage_exit(void)
 {
+	tscpage_chardev_unregister();
 	tscpage_clocksource_unregister();
-	tscpage_provider_put();
+	tscpage_debugfs_exit();
+	tscpage_source->put();
 }
 
 module_init(tscpage_init);

@@ -5,7 +5,9 @@
  *
  * Starts with neither module loaded and ends the same way. In order:
  * tscpage refuses to load without a provider and says why in the kernel
- * log; bad module parameters are refused; with tscpage_hvsim loaded,
+ * log; bad module parameters are refused; the kvm and hyperv providers
+ * load only where the kernel's own clock for their page exists (in a TCG
+ * guest, nowhere); with tscpage_hvsim loaded,
  * tscpage loads and registers its clocksource; the provider cannot be
  * unloaded under it; tscpage becomes current and clock_gettime keeps
  * working; rmmod is refused while it is current; after switching back,
@@ -86,6 +88,31 @@ static void switch_away(const char *prev)
 				 refused ? prev : "");
 }
 
+/*
+ * A real provider loads exactly when the kernel's own clocksource for its
+ * page is there: without kvm-clock (or the Hyper-V TSC page clocksource)
+ * tscpage must refuse it with ENODEV; with it, the page may still be
+ * refused for a reason the hypervisor decides (no stable TSC), so either
+ * answer passes and is reported.
+ */
+static void check_real_provider(const char *name, const char *kernel_cs)
+{
+	char params[32];
+	int err;
+
+	snprintf(params, sizeof(params), "provider=%s", name);
+	err = kmod_load("tscpage", params);
+	if (!err)
+		kmod_unload("tscpage");
+	if (!clocksource_available(kernel_cs)) {
+		expect_refused(err, ENODEV, ENODEV, params);
+		return;
+	}
+	ksft_test_result(!err || err == -ENODEV,
+			 "%s with %s present: %s\n", params, kernel_cs,
+			 err ? strerror(-err) : "loaded and unloaded");
+}
+
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
@@ -132,7 +159,7 @@ int main(int argc, char **argv)
 	if (err)
 		ksft_exit_fail_msg("cannot read current_clocksource: %s\n",
 				   strerror(-err));
-	ksft_set_plan(15);
+	ksft_set_plan(19);
 
 	expect_refused(kmod_load("tscpage", ""), ENODEV, ENODEV,
 		       "tscpage without a provider");
@@ -140,6 +167,12 @@ int main(int argc, char **argv)
 			 "the refusal says why in the kernel log\n");
 	expect_refused(kmod_load("tscpage_hvsim", "update_hz=0"), EINVAL,
 		       EINVAL, "tscpage_hvsim update_hz=0");
+	expect_refused(kmod_load("tscpage_hvsim", "format=bogus"), EINVAL,
+		       EINVAL, "tscpage_hvsim format=bogus");
+	expect_refused(kmod_load("tscpage", "provider=nope"), EINVAL, EINVAL,
+		       "tscpage provider=nope");
+	check_real_provider("kvm", "kvm-clock");
+	check_real_provider("hyperv", "hyperv_clocksource_tsc_page");
 
 	err = kmod_load("tscpage_hvsim", "");
 	expect_ok(err, "tscpage_hvsim loads");

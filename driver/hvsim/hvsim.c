@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tscpage_hvsim: a test double of the hypervisor. It owns a pvclock page,
- * fills it from the TSC frequency the kernel measured, and rewrites it
- * periodically with the odd/even version protocol, so that tscpage.ko has
- * a page to read in any VM, including QEMU under TCG where no hypervisor
- * writes one.
+ * tscpage_hvsim: a test double of the hypervisor. It owns one page, in
+ * either format (format=pvclock, the default, or format=hvref), fills it
+ * from the TSC frequency the kernel measured, and rewrites it periodically
+ * with that format's update protocol, so that tscpage.ko has a page to read
+ * in any VM, including QEMU under TCG where no hypervisor writes one.
  *
  * The clock it publishes starts at CLOCK_MONOTONIC_RAW at load time and
  * then runs on the TSC. Its rate never changes here, and the periodic
- * rewrites keep it exactly continuous (see hvsim_publish()).
+ * rewrites keep it exactly continuous (see hvsim_publish_pvclock()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -16,10 +16,12 @@
 #include <linux/hrtimer.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
+#include <linux/clocksource.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/spinlock.h>
+#include <linux/string.h>
 #include <linux/time64.h>
 #include <asm/tsc.h>
 #include <tscpage/provider.h>
@@ -30,23 +32,45 @@ MODULE_PARM_DESC(update_hz, "page rewrites per second, 1..100000 (default 1000)"
 
 #define HVSIM_UPDATE_HZ_MAX	100000
 
+static char *format = "pvclock";
+module_param(format, charp, 0444);
+MODULE_PARM_DESC(format, "page format: pvclock (KVM, default) or hvref (Hyper-V)");
+
+/* The Hyper-V page counts 100 ns units. */
+#define HVREF_HZ		10000000ULL
+
 /**
  * struct hvsim - the simulated hypervisor's state for its one page
- * @lock:        serialises writers of @page (the timer, and later commands);
- *               raw because it is taken from a hard-irq timer on RT too
- * @page:        the pvclock page that readers see
- * @tsc0:        TSC at the origin of the clock
- * @ns0:         clock value, in ns, at @tsc0
- * @mul:         the 32.32 multiplier published in the page
- * @shift:       the shift published in the page
- * @flags:       the flags published in the page
- * @anchor_bits: log2 of the TSC distance between exact anchor points
+ * @lock:        serialises writers of the page (the timer, and later
+ *               commands); raw because it is taken from a hard-irq timer on
+ *               RT too
+ * @format:      which layout the page has
+ * @page:        the page readers see, in the layout @format names
+ * @pvclock:     the page, when @format is pvclock
+ * @hvref:       the page, when @format is hvref
+ * @scale:       hvref: the 64.64 multiplier from TSC cycles to 100 ns
+ * @offset:      hvref: added after scaling, in 100 ns
+ * @sequence:    hvref: the last non-zero sequence published
+ * @tsc0:        pvclock: TSC at the origin of the clock
+ * @ns0:         pvclock: clock value, in ns, at @tsc0
+ * @mul:         pvclock: the 32.32 multiplier published in the page
+ * @shift:       pvclock: the shift published in the page
+ * @flags:       pvclock: the flags published in the page
+ * @anchor_bits: pvclock: log2 of the TSC distance between exact anchors
  * @timer:       drives the periodic rewrites
  * @period:      time between rewrites
  */
 struct hvsim {
 	raw_spinlock_t lock;
-	struct tscpage_pvclock *page;
+	enum tscpage_format format;
+	union {
+		void *page;
+		struct tscpage_pvclock *pvclock;
+		struct tscpage_hvref *hvref;
+	};
+	u64 scale;
+	s64 offset;
+	u32 sequence;
 	u64 tsc0;
 	u64 ns0;
 	u32 mul;
@@ -107,9 +131,9 @@ static int hvsim_time_scale(u64 tsc_hz, u32 *mul, s8 *shift)
  * 2^32 ns, 2 to 4 s); the rewrites between them publish unchanged values,
  * which exercises the version protocol alone.
  */
-static void hvsim_publish(struct hvsim *sim)
+static void hvsim_publish_pvclock(struct hvsim *sim)
 {
-	struct tscpage_pvclock *page = sim->page;
+	struct tscpage_pvclock *page = sim->pvclock;
 	s64 since = rdtsc_ordered() - sim->tsc0;
 	u32 version = page->version;
 	u64 k;
@@ -136,6 +160,44 @@ static void hvsim_publish(struct hvsim *sim)
 	 */
 	smp_wmb();
 	WRITE_ONCE(page->version, version + 2);
+}
+
+/*
+ * Rewrite the Hyper-V page. Called with hvsim.lock held, interrupts off.
+ * The page's formula is absolute in the TSC, so republishing the same
+ * scale and offset is exactly continuous. Readers that meet sequence 0
+ * fall back for that read (as they would on real Hyper-V, where it means
+ * "use the MSR").
+ */
+static void hvsim_publish_hvref(struct hvsim *sim)
+{
+	struct tscpage_hvref *page = sim->hvref;
+
+	WRITE_ONCE(page->tsc_sequence, 0);
+	/*
+	 * Pairs with the reader's barrier before its second load of the
+	 * sequence: a reader that loads a field below sees 0, or a later
+	 * sequence, when it checks again.
+	 */
+	smp_wmb();
+	WRITE_ONCE(page->tsc_scale, sim->scale);
+	WRITE_ONCE(page->tsc_offset, sim->offset);
+	/*
+	 * Pairs with the reader's barrier after its first load of the
+	 * sequence: a reader that sees the new sequence sees the fields.
+	 */
+	smp_wmb();
+	if (++sim->sequence == 0)
+		sim->sequence = 1;
+	WRITE_ONCE(page->tsc_sequence, sim->sequence);
+}
+
+static void hvsim_publish(struct hvsim *sim)
+{
+	if (sim->format == TSCPAGE_FORMAT_PVCLOCK)
+		hvsim_publish_pvclock(sim);
+	else
+		hvsim_publish_hvref(sim);
 }
 
 /* Hard-irq context, also on PREEMPT_RT (HRTIMER_MODE_REL_HARD). */
@@ -168,12 +230,31 @@ static int __init hvsim_init(void)
 		return -ENODEV;
 	}
 
+	if (!strcmp(format, "pvclock")) {
+		sim->format = TSCPAGE_FORMAT_PVCLOCK;
+	} else if (!strcmp(format, "hvref")) {
+		sim->format = TSCPAGE_FORMAT_HVREF;
+	} else {
+		pr_err("format=%s: not pvclock or hvref\n", format);
+		return -EINVAL;
+	}
+
 	err = hvsim_time_scale((u64)tsc_khz * 1000, &sim->mul, &sim->shift);
 	if (err) {
 		pr_err("TSC at %u kHz cannot be scaled to ns\n", tsc_khz);
 		return err;
 	}
 	sim->anchor_bits = 32 - sim->shift;
+	/*
+	 * scale = 2^64 * 10^7 / tsc_hz, below 2^64 for any TSC above 10 MHz,
+	 * which every x86 TSC is (tsc_khz is at least 1 MHz here, so check).
+	 */
+	if ((u64)tsc_khz * 1000 <= HVREF_HZ) {
+		pr_err("TSC at %u kHz too slow for a reference page\n", tsc_khz);
+		return -ERANGE;
+	}
+	sim->scale = mul_u64_u64_div_u64(1ULL << 63, 2 * HVREF_HZ,
+					 (u64)tsc_khz * 1000);
 
 	/*
 	 * Like KVM, which sets the stable bit only when the host's TSC is
@@ -190,6 +271,8 @@ static int __init hvsim_init(void)
 	raw_spin_lock_irqsave(&sim->lock, flags);
 	sim->tsc0 = rdtsc_ordered();
 	sim->ns0 = ktime_get_raw_ns();
+	sim->offset = div_u64(sim->ns0, 100) -
+		      mul_u64_u64_shr(sim->tsc0, sim->scale, 64);
 	hvsim_publish(sim);
 	raw_spin_unlock_irqrestore(&sim->lock, flags);
 
@@ -200,16 +283,21 @@ static int __init hvsim_init(void)
 
 	/* Published by the end of module init; see tscpage_provider. */
 	tscpage_hvsim_provider = (struct tscpage_provider) {
-		.name		= "hvsim",
-		.format		= TSCPAGE_FORMAT_PVCLOCK,
-		.page		= sim->page,
-		.tsc_khz	= tsc_khz,
+		.name			= "hvsim",
+		.format			= sim->format,
+		.page			= sim->page,
+		.tsc_khz		= tsc_khz,
+		.vdso_clock_mode	= VDSO_CLOCKMODE_NONE,
 	};
 
-	pr_info("pvclock page: TSC %u kHz, mul %u shift %d, %s, %u updates/s\n",
-		tsc_khz, sim->mul, sim->shift,
-		sim->flags & TSCPAGE_PVCLOCK_TSC_STABLE ? "TSC_STABLE" : "not TSC_STABLE",
-		update_hz);
+	if (sim->format == TSCPAGE_FORMAT_PVCLOCK)
+		pr_info("pvclock page: TSC %u kHz, mul %u shift %d, %s, %u updates/s\n",
+			tsc_khz, sim->mul, sim->shift,
+			sim->flags & TSCPAGE_PVCLOCK_TSC_STABLE ?
+			"TSC_STABLE" : "not TSC_STABLE", update_hz);
+	else
+		pr_info("reference page: TSC %u kHz, scale %llu offset %lld, %u updates/s\n",
+			tsc_khz, sim->scale, sim->offset, update_hz);
 	return 0;
 }
 

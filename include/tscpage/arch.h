@@ -48,6 +48,11 @@ static __always_inline __u64 tp_mul_u64_u32_shr32(__u64 a, __u32 mul)
 	return mul_u64_u32_shr(a, mul, 32);
 }
 
+static __always_inline __u64 tp_mul_u64_u64_shr64(__u64 a, __u64 mul)
+{
+	return mul_u64_u64_shr(a, mul, 64);
+}
+
 static __always_inline __u64 tp_atomic64_read(struct tp_atomic64 *a)
 {
 	return (__u64)atomic64_read(&a->v);
@@ -93,6 +98,11 @@ static inline __u64 tp_rdtsc_ordered(void)
 static inline __u64 tp_mul_u64_u32_shr32(__u64 a, __u32 mul)
 {
 	return (__u64)(((__uint128_t)a * mul) >> 32);
+}
+
+static inline __u64 tp_mul_u64_u64_shr64(__u64 a, __u64 mul)
+{
+	return (__u64)(((__uint128_t)a * mul) >> 64);
 }
 
 static inline __u64 tp_atomic64_read(struct tp_atomic64 *a)

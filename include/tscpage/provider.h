@@ -6,32 +6,37 @@
 #ifndef _TSCPAGE_PROVIDER_H
 #define _TSCPAGE_PROVIDER_H
 
-#include <linux/module.h>
 #include <linux/types.h>
 #include <linux/tscpage.h>
 
 /**
  * struct tscpage_provider - a time page and what tscpage needs to know of it
- * @name:    short name for logs and the ABI ("hvsim", later "kvm", "hyperv")
- * @format:  layout of @page
- * @page:    kernel address of the page, page aligned; the provider writes
- *           it, tscpage only reads it
- * @tsc_khz: TSC frequency the page parameters were computed from
+ * @name:            short name for logs and the ABI: "kvm", "hyperv", "hvsim"
+ * @format:          layout of @page
+ * @page:            kernel address of the page, page aligned, in the linear
+ *                   map or the kernel image (so virt_to_page() works); the
+ *                   provider writes it, tscpage only reads it
+ * @tsc_khz:         TSC frequency the page parameters were computed from
+ * @vdso_clock_mode: the kernel's vDSO clock mode that reads this very page
+ *                   (VDSO_CLOCKMODE_PVCLOCK or _HVCLOCK) when the kernel maps
+ *                   it into the vDSO, else VDSO_CLOCKMODE_NONE
  *
- * A provider in a separate module exports its instance with
- * EXPORT_SYMBOL_GPL; tscpage.ko takes it with symbol_get(), which pins the
- * provider's module for as long as tscpage.ko uses the page. Everything
- * here is set before the provider's module finishes loading and never
- * changes afterwards.
+ * Everything here is set before tscpage sees the provider and does not
+ * change while tscpage holds it.
  */
 struct tscpage_provider {
 	const char *name;
 	enum tscpage_format format;
 	const void *page;
 	u32 tsc_khz;
+	int vdso_clock_mode;
 };
 
-/* Exported by tscpage_hvsim.ko, the hypervisor test double. */
+/*
+ * Exported by tscpage_hvsim.ko, the hypervisor test double, with
+ * EXPORT_SYMBOL_GPL; tscpage.ko takes it with symbol_get(), which pins
+ * tscpage_hvsim for as long as tscpage reads its page.
+ */
 extern struct tscpage_provider tscpage_hvsim_provider;
 
 #endif /* _TSCPAGE_PROVIDER_H */

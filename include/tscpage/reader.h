@@ -9,7 +9,11 @@
  * never loops for ever: after @max_retries failed attempts it reports
  * -EAGAIN and the caller's fallback runs, and a page whose parameters would
  * make the arithmetic meaningless is reported as -EINVAL, never turned into
- * a time.
+ * a time. A Hyper-V page the hypervisor has marked invalid (sequence 0) is
+ * -ENODATA: the caller must use another clock.
+ *
+ * Both formats give nanoseconds to the caller; the Hyper-V page counts in
+ * 100 ns units, multiplied by 100 here.
  */
 #ifndef _TSCPAGE_READER_H
 #define _TSCPAGE_READER_H
@@ -17,7 +21,10 @@
 #include <tscpage/arch.h>
 #include <linux/tscpage.h>
 
-/* One consistent copy of a pvclock page and the TSC read inside it. */
+/*
+ * One consistent copy of a pvclock page and the TSC read inside it. The
+ * caller sees GUEST_STOPPED (and TSC_STABLE) in @params.flags.
+ */
 struct tscpage_pvclock_sample {
 	struct tscpage_pvclock params;
 	__u64 tsc;
@@ -108,6 +115,86 @@ tscpage_pvclock_sample(const struct tscpage_pvclock *page,
 		s->params.version = version;
 		s->retries = tries;
 		if (tp_unlikely(!tscpage_pvclock_params_valid(&s->params)))
+			return -EINVAL;
+		return 0;
+	}
+	s->retries = tries;
+	return -EAGAIN;
+}
+
+/* One consistent copy of a Hyper-V reference page and the TSC read in it. */
+struct tscpage_hvref_sample {
+	struct tscpage_hvref params;
+	__u64 tsc;
+	unsigned int retries;
+};
+
+static inline bool tscpage_hvref_params_valid(const struct tscpage_hvref *p)
+{
+	return p->tsc_scale != 0;
+}
+
+/* The page's own time, in 100 ns units, at @tsc: exact to the bit. */
+static inline __u64 tscpage_hvref_time(const struct tscpage_hvref *p,
+				       __u64 tsc)
+{
+	return tp_mul_u64_u64_shr64(tsc, p->tsc_scale) + (__u64)p->tsc_offset;
+}
+
+static inline __u64 tscpage_hvref_ns(const struct tscpage_hvref *p, __u64 tsc)
+{
+	return tscpage_hvref_time(p, tsc) * 100;
+}
+
+/*
+ * Take one consistent sample of the Hyper-V reference @page.
+ *
+ * The writer's protocol (TLFS 12.7.2, and tscpage_hvsim): store sequence 0,
+ * write barrier, store scale and offset, write barrier, store the new,
+ * non-zero sequence. Hyper-V itself rewrites the page only while the guest
+ * is paused; the protocol still has to hold for hvsim, which rewrites it
+ * under a running guest.
+ *
+ * Returns 0 with @s filled in; -ENODATA when the page says it is invalid
+ * (sequence 0), with @s->retries the attempts made; -EAGAIN when
+ * @max_retries + 1 attempts all saw the sequence change under them;
+ * -EINVAL when the sample is consistent but the scale is zero.
+ */
+static __always_inline int
+tscpage_hvref_sample(const struct tscpage_hvref *page, unsigned int max_retries,
+		     struct tscpage_hvref_sample *s)
+{
+	unsigned int tries;
+	__u32 sequence;
+
+	for (tries = 0; tries <= max_retries; tries++) {
+		sequence = tp_load(page->tsc_sequence);
+		if (tp_unlikely(!sequence)) {
+			s->params.tsc_sequence = 0;
+			s->retries = tries;
+			return -ENODATA;
+		}
+		/*
+		 * Pairs with the writer's write barrier before it stores the
+		 * new sequence: having seen it, the loads below see the scale
+		 * and offset stored before it.
+		 */
+		tp_rmb();
+		s->params.tsc_scale = tp_load(page->tsc_scale);
+		s->params.tsc_offset = tp_load(page->tsc_offset);
+		s->tsc = tp_rdtsc_ordered();
+		/*
+		 * Pairs with the writer's write barrier after it stores
+		 * sequence 0: if a load above saw a value of the next update,
+		 * the sequence below is no longer the one we started with.
+		 */
+		tp_rmb();
+		if (tp_unlikely(tp_load(page->tsc_sequence) != sequence))
+			continue;
+
+		s->params.tsc_sequence = sequence;
+		s->retries = tries;
+		if (tp_unlikely(!tscpage_hvref_params_valid(&s->params)))
 			return -EINVAL;
 		return 0;
 	}

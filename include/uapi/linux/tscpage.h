@@ -14,6 +14,7 @@
 #ifndef _UAPI_LINUX_TSCPAGE_H
 #define _UAPI_LINUX_TSCPAGE_H
 
+#include <linux/ioctl.h>
 #include <linux/types.h>
 
 /* The page formats tscpage reads. */
@@ -88,5 +89,56 @@ struct tscpage_hvref {
 	__u64 tsc_scale;
 	__s64 tsc_offset;
 };
+
+/*
+ * /dev/tscpage
+ * ============
+ *
+ * mmap(): the provider's page, read-only: exactly one page at offset 0,
+ * PROT_READ only (PROT_WRITE, PROT_EXEC, a later mprotect() to writable,
+ * MAP_PRIVATE copies and any other length or offset are refused).
+ *
+ * TSCPAGE_IOC_INFO: what the page is.
+ */
+
+#define TSCPAGE_PROVIDER_NAME_LEN	16
+
+/**
+ * struct tscpage_info - answer of TSCPAGE_IOC_INFO
+ * @format:     enum tscpage_format of the page mmap() gives
+ * @flags:      TSCPAGE_INFO_* below
+ * @provider:   who writes the page: "kvm", "hyperv" or "hvsim",
+ *              NUL-terminated
+ * @tsc_khz:    TSC frequency the page's parameters were made for, as the
+ *              provider reports it
+ * @reserved0:  zero
+ * @generation: starts at 0 and grows by one each time the provider tells
+ *              tscpage that the TSC frequency or offset changed (a
+ *              migration): a program that calibrated the raw TSC itself
+ *              must recalibrate when it changes
+ * @reserved:   zero
+ */
+struct tscpage_info {
+	__u32 format;
+	__u32 flags;
+	char provider[TSCPAGE_PROVIDER_NAME_LEN];
+	__u32 tsc_khz;
+	__u32 reserved0;
+	__u64 generation;
+	__u64 reserved[4];
+};
+
+/*
+ * The page says the TSC is synchronized across CPUs (pvclock TSC_STABLE;
+ * always set for the Hyper-V page, which is one page for all CPUs).
+ */
+#define TSCPAGE_INFO_TSC_STABLE		(1U << 0)
+/* tscpage is the current clocksource. */
+#define TSCPAGE_INFO_CURRENT		(1U << 1)
+/* While current, clock_gettime() reads this page in the vDSO. */
+#define TSCPAGE_INFO_VDSO		(1U << 2)
+
+#define TSCPAGE_IOC_MAGIC	0xE1
+#define TSCPAGE_IOC_INFO	_IOR(TSCPAGE_IOC_MAGIC, 0x01, struct tscpage_info)
 
 #endif /* _UAPI_LINUX_TSCPAGE_H */

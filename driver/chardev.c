@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/tscpage: the provider's page, shared read-only with userspace, and
+ * an ioctl that says what it is (include/uapi/linux/tscpage.h).
+ *
+ * Mode 0444: the page holds nothing secret (every process already reads
+ * the kvmclock and Hyper-V pages through the vDSO), like /dev/vmclock*.
+ *
+ * Lifetime: the misc device's fops carry THIS_MODULE, so an open file pins
+ * tscpage.ko, and a mapping keeps its file; tscpage.ko in turn pins the
+ * provider (see driver/providers/). The page therefore outlives every
+ * mapping of it. All file operations run in process context and may sleep.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/io.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/clocksource.h>
+
+#include "tscpage.h"
+
+static const struct tscpage_provider *tscpage_dev_provider;
+
+static int tscpage_dev_open(struct inode *inode, struct file *file)
+{
+	if (file->f_mode & FMODE_WRITE)
+		return -EPERM;
+	return 0;
+}
+
+/* vm_flags became read-only with their own setters in 6.3. */
+static void tscpage_vma_clear(struct vm_area_struct *vma, vm_flags_t flags)
+{
+#ifdef TSCPAGE_HAVE_VM_FLAGS_CLEAR
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
+
+/*
+ * The one mapping we mean to allow: exactly the page, at offset 0, shared,
+ * readable and never writable or executable, now or after mprotect().
+ * Everything else is refused here, before anything is mapped.
+ */
+static int tscpage_dev_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	const void *page = tscpage_dev_provider->page;
+
+	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != PAGE_SIZE)
+		return -EINVAL;
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_flags & (VM_WRITE | VM_EXEC))
+		return -EPERM;
+	tscpage_vma_clear(vma, VM_MAYWRITE | VM_MAYEXEC);
+
+	/*
+	 * Decrypted like the vDSO maps the kvmclock and Hyper-V pages: under
+	 * memory encryption the hypervisor writes them in the clear.
+	 */
+	return remap_pfn_range(vma, vma->vm_start, PHYS_PFN(__pa(page)),
+			       PAGE_SIZE, pgprot_decrypted(vma->vm_page_prot));
+}
+
+static u32 tscpage_dev_flags(const struct tscpage_provider *p)
+{
+	const struct tscpage_pvclock *pv = p->page;
+	u32 flags = 0;
+
+	if (p->format == TSCPAGE_FORMAT_HVREF ||
+	    (READ_ONCE(pv->flags) & TSCPAGE_PVCLOCK_TSC_STABLE))
+		flags |= TSCPAGE_INFO_TSC_STABLE;
+	if (tscpage_clocksource_is_current())
+		flags |= TSCPAGE_INFO_CURRENT;
+	if (p->vdso_clock_mode != VDSO_CLOCKMODE_NONE)
+		flags |= TSCPAGE_INFO_VDSO;
+	return flags;
+}
+
+static long tscpage_dev_ioctl(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	const struct tscpage_provider *p = tscpage_dev_provider;
+	struct tscpage_info info;
+
+	if (cmd != TSCPAGE_IOC_INFO)
+		return -ENOTTY;
+
+	memset(&info, 0, sizeof(info));
+	info.format = p->format;
+	info.flags = tscpage_dev_flags(p);
+	strscpy(info.provider, p->name, sizeof(info.provider));
+	info.tsc_khz = p->tsc_khz;
+	info.generation = tscpage_generation();
+	if (copy_to_user((void __user *)arg, &info, sizeof(info)))
+		return -EFAULT;
+	return 0;
+}
+
+static const struct file_operations tscpage_dev_fops = {
+	.owner		= THIS_MODULE,
+	.open		= tscpage_dev_open,
+	.mmap		= tscpage_dev_mmap,
+	.unlocked_ioctl	= tscpage_dev_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice tscpage_miscdev = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "tscpage",
+	.fops	= &tscpage_dev_fops,
+	.mode	= 0444,
+};
+
+int tscpage_chardev_register(const struct tscpage_provider *provider)
+{
+	int err;
+
+	tscpage_dev_provider = provider;
+	err = misc_register(&tscpage_miscdev);
+	if (err)
+		pr_err("cannot register /dev/tscpage: %d\n", err);
+	return err;
+}
+
+void tscpage_chardev_unregister(void)
+{
+	misc_deregister(&tscpage_miscdev);
+}

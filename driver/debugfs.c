@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /sys/kernel/debug/tscpage/: the readers' counters (struct tscpage_stats),
+ * one file each, summed over CPUs (max_retries: the largest). Reading
+ * takes no lock: each sum is of counters that may move while it is made.
+ */
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/percpu.h>
+#include <linux/stddef.h>
+
+#include "tscpage.h"
+
+static struct dentry *tscpage_debugfs_dir;
+
+struct tscpage_counter {
+	const char *name;
+	size_t offset;
+	bool max;
+};
+
+static const struct tscpage_counter tscpage_counters[] = {
+	{ "reads", offsetof(struct tscpage_stats, reads) },
+	{ "retries", offsetof(struct tscpage_stats, retries) },
+	{ "max_retries", offsetof(struct tscpage_stats, max_retries), true },
+	{ "fallbacks", offsetof(struct tscpage_stats, fallbacks) },
+	{ "invalid", offsetof(struct tscpage_stats, invalid) },
+	{ "clamps", offsetof(struct tscpage_stats, clamps) },
+};
+
+static int tscpage_counter_get(void *data, u64 *val)
+{
+	const struct tscpage_counter *c = data;
+	unsigned int cpu;
+	u64 v;
+
+	*val = 0;
+	for_each_possible_cpu(cpu) {
+		v = READ_ONCE(*(u64 *)((char *)per_cpu_ptr(&tscpage_stats, cpu) +
+				       c->offset));
+		if (c->max)
+			*val = max(*val, v);
+		else
+			*val += v;
+	}
+	return 0;
+}
+
+DEFINE_DEBUGFS_ATTRIBUTE(tscpage_counter_fops, tscpage_counter_get, NULL,
+			 "%llu\n");
+
+/* Failures here only cost the counters: debugfs is not an interface. */
+void tscpage_debugfs_init(void)
+{
+	size_t i;
+
+	tscpage_debugfs_dir = debugfs_create_dir("tscpage", NULL);
+	for (i = 0; i < ARRAY_SIZE(tscpage_counters); i++)
+		debugfs_create_file_unsafe(tscpage_counters[i].name, 0444,
+					   tscpage_debugfs_dir,
+					   (void *)&tscpage_counters[i],
+					   &tscpage_counter_fops);
+}
+
+void tscpage_debugfs_exit(void)
+{
+	debugfs_remove_recursive(tscpage_debugfs_dir);
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Tracepoints of tscpage, under the "tscpage" system:
+ * perf record -e 'tscpage:*', or /sys/kernel/tracing/events/tscpage/.
+ *
+ * tscpage_fallback and tscpage_clamp fire inside the clocksource read, in
+ * any context including NMI. Should the trace clock itself be this
+ * clocksource (trace_clock "mono" while tscpage is current), an event
+ * read that falls back again nests once; the ring buffer's recursion
+ * protection drops the nested event.
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM tscpage
+
+#if !defined(_TSCPAGE_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _TSCPAGE_TRACE_H
+
+#include <linux/string.h>
+#include <linux/tracepoint.h>
+#include <linux/tscpage.h>
+
+TRACE_EVENT(tscpage_register,
+	    TP_PROTO(const char *provider, int format, u32 tsc_khz,
+		     bool stable, int vdso_clock_mode),
+	    TP_ARGS(provider, format, tsc_khz, stable, vdso_clock_mode),
+	    TP_STRUCT__entry(__array(char, provider, TSCPAGE_PROVIDER_NAME_LEN)
+			     __field(int, format)
+			     __field(u32, tsc_khz)
+			     __field(bool, stable)
+			     __field(int, vdso_clock_mode)),
+	    TP_fast_assign(strscpy(__entry->provider, provider,
+				   sizeof(__entry->provider));
+			   __entry->format = format;
+			   __entry->tsc_khz = tsc_khz;
+			   __entry->stable = stable;
+			   __entry->vdso_clock_mode = vdso_clock_mode;),
+	    TP_printk("provider=%s format=%s tsc_khz=%u stable=%d vdso_clock_mode=%d",
+		      __entry->provider,
+		      __entry->format == TSCPAGE_FORMAT_PVCLOCK ? "pvclock" : "hvref",
+		      __entry->tsc_khz, __entry->stable,
+		      __entry->vdso_clock_mode)
+);
+
+TRACE_EVENT(tscpage_fallback,
+	    TP_PROTO(int err, unsigned int retries),
+	    TP_ARGS(err, retries),
+	    TP_STRUCT__entry(__field(int, err)
+			     __field(unsigned int, retries)),
+	    TP_fast_assign(__entry->err = err;
+			   __entry->retries = retries;),
+	    TP_printk("err=%d retries=%u", __entry->err, __entry->retries)
+);
+
+TRACE_EVENT(tscpage_clamp,
+	    TP_PROTO(u64 ns, u64 held),
+	    TP_ARGS(ns, held),
+	    TP_STRUCT__entry(__field(u64, ns)
+			     __field(u64, held)),
+	    TP_fast_assign(__entry->ns = ns;
+			   __entry->held = held;),
+	    TP_printk("ns=%llu held_at=%llu behind=%llu", __entry->ns,
+		      __entry->held, __entry->held - __entry->ns)
+);
+
+#endif /* _TSCPAGE_TRACE_H */
+
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH .
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE trace
+#include <trace/define_trace.h>
