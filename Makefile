@@ -7,13 +7,14 @@
 #   make selftests [STATIC=1] [OUTPUT=dir]
 #   make verify               the main job: one guest, driver loaded, verdict
 #   make check                the whole test suite (every kernel of the matrix)
+#   make check-host           the reader's host tests alone (no VM)
 #
 # Kbuild options pass through: make W=1, make C=1 (sparse).
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 OUTPUT ?= $(CURDIR)/build/selftests
 
-.PHONY: all modules modules_install clean selftests verify check
+.PHONY: all modules modules_install clean selftests verify check check-host
 
 all: modules selftests
 
@@ -36,8 +37,13 @@ verify:
 check:
 	tools/vmtest/vmtest
 
+check-host:
+	$(MAKE) -C tests/host OUTPUT="$(CURDIR)/build/host"
+	tests/host/run "$(CURDIR)/build/host"
+
 clean:
 	@if [ -f "$(KDIR)/Makefile" ]; then \
 		$(MAKE) -C "$(KDIR)" M="$(CURDIR)" clean; fi
 	$(MAKE) -C selftests OUTPUT="$(OUTPUT)" clean
+	$(MAKE) -C tests/host OUTPUT="$(CURDIR)/build/host" clean
 	rm -rf build

@@ -143,7 +143,7 @@ static void hvsim_publish_pvclock(struct hvsim *sim)
 
 	WRITE_ONCE(page->version, version + 1);
 	/*
-	 * Pairs with the reader's barrier after its first load of the
+	 * Pairs with the reader's barrier before its second load of the
 	 * version: a reader that loads any field below also loads this odd
 	 * version, or a later one, when it checks again.
 	 */
@@ -154,7 +154,7 @@ static void hvsim_publish_pvclock(struct hvsim *sim)
 	WRITE_ONCE(page->tsc_shift, sim->shift);
 	WRITE_ONCE(page->flags, sim->flags);
 	/*
-	 * Pairs with the reader's barrier before its second load of the
+	 * Pairs with the reader's barrier after its first load of the
 	 * version: a reader that sees the even version below sees all the
 	 * fields above.
 	 */

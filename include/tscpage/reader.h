@@ -83,9 +83,10 @@ tscpage_pvclock_sample(const struct tscpage_pvclock *page,
 	for (tries = 0; tries <= max_retries; tries++) {
 		version = tp_load(page->version);
 		/*
-		 * Pairs with the writer's write barrier between its store of
-		 * the odd version and its stores of the fields: the field
-		 * loads below are not satisfied before the version load.
+		 * Pairs with the writer's write barrier between its stores of
+		 * the fields and its store of the even version: having seen
+		 * that version, the loads below see the fields stored before
+		 * it.
 		 */
 		tp_rmb();
 		if (tp_unlikely(version & 1)) {
@@ -103,10 +104,11 @@ tscpage_pvclock_sample(const struct tscpage_pvclock *page,
 		 */
 		s->tsc = tp_rdtsc_ordered();
 		/*
-		 * Pairs with the writer's write barrier between its stores of
-		 * the fields and the store of the even version that ends the
-		 * update: an unchanged version means no field was rewritten
-		 * while we loaded them.
+		 * Pairs with the writer's write barrier between its store of
+		 * the odd version and its stores of the fields: if a load
+		 * above saw a field of the next update, the version below is
+		 * that odd one or later, so an unchanged version means no
+		 * field was rewritten while we loaded them.
 		 */
 		tp_rmb();
 		if (tp_unlikely(tp_load(page->version) != version))
