@@ -20,6 +20,7 @@
 #include <linux/module.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <asm/tsc.h>
 #include <linux/clocksource.h>
 
 #include "tscpage.h"
@@ -77,8 +78,9 @@ static u32 tscpage_dev_flags(const struct tscpage_provider *p)
 	const struct tscpage_pvclock *pv = p->page;
 	u32 flags = 0;
 
-	if (p->format == TSCPAGE_FORMAT_HVREF ||
-	    (READ_ONCE(pv->flags) & TSCPAGE_PVCLOCK_TSC_STABLE))
+	/* As the clocksource judges it: see tscpage_read_hvref(). */
+	if (p->format == TSCPAGE_FORMAT_HVREF ? !check_tsc_unstable() :
+	    READ_ONCE(pv->flags) & TSCPAGE_PVCLOCK_TSC_STABLE)
 		flags |= TSCPAGE_INFO_TSC_STABLE;
 	if (tscpage_clocksource_is_current())
 		flags |= TSCPAGE_INFO_CURRENT;

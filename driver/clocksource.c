@@ -19,6 +19,7 @@
 #include <linux/preempt.h>
 #include <linux/printk.h>
 #include <linux/stddef.h>
+#include <asm/tsc.h>
 #include <tscpage/reader.h>
 
 #include "tscpage.h"
@@ -130,7 +131,10 @@ out:
 /*
  * The Hyper-V page is one page for all CPUs over a TSC the hypervisor
  * keeps synchronized (TLFS: the reference TSC page is only offered when
- * it is), so its successful reads need no guard.
+ * it is), so its successful reads need no guard, but it carries no flag
+ * that could say otherwise. Where the kernel has found its TSCs
+ * unsynchronized (check_tsc_unstable()), we take the kernel's word over the
+ * page's silence and guard every read.
  */
 static u64 notrace tscpage_read_hvref(struct clocksource *cs)
 {
@@ -149,6 +153,8 @@ static u64 notrace tscpage_read_hvref(struct clocksource *cs)
 		if (unlikely(s.params.tsc_sequence != last->tsc_sequence))
 			*last = s.params;
 		ns = tscpage_hvref_ns(&s.params, s.tsc);
+		if (unlikely(check_tsc_unstable()))
+			ns = tscpage_guard(st, ns);
 	} else {
 		tscpage_count_fallback(st, err, s.retries);
 		ns = tscpage_guard(st, tscpage_hvref_ns(last, tp_rdtsc_ordered()));
@@ -230,7 +236,7 @@ static int tscpage_first_read(const struct tscpage_provider *provider,
 			return err;
 		}
 		params->hvref = hv.params;
-		*stable = true;
+		*stable = !check_tsc_unstable();
 		tscpage_cs.read = tscpage_read_hvref;
 		return 0;
 	}

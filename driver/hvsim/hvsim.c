@@ -55,7 +55,6 @@ MODULE_PARM_DESC(format, "page format: pvclock (KVM, default) or hvref (Hyper-V)
  * @ns0:         pvclock: clock value, in ns, at @tsc0
  * @mul:         pvclock: the 32.32 multiplier published in the page
  * @shift:       pvclock: the shift published in the page
- * @flags:       pvclock: the flags published in the page
  * @anchor_bits: pvclock: log2 of the TSC distance between exact anchors
  * @timer:       drives the periodic rewrites
  * @period:      time between rewrites
@@ -75,7 +74,6 @@ struct hvsim {
 	u64 ns0;
 	u32 mul;
 	s8 shift;
-	u8 flags;
 	unsigned int anchor_bits;
 	struct hrtimer timer;
 	ktime_t period;
@@ -131,6 +129,17 @@ static int hvsim_time_scale(u64 tsc_hz, u32 *mul, s8 *shift)
  * 2^32 ns, 2 to 4 s); the rewrites between them publish unchanged values,
  * which exercises the version protocol alone.
  */
+/*
+ * Like KVM, which sets the stable bit only while the host's TSC is its
+ * clocksource (the master clock): once the kernel finds the TSCs
+ * unsynchronized, at boot or later through the clocksource watchdog, the
+ * next rewrite withdraws TSC_STABLE and readers run the monotonic guard.
+ */
+static u8 hvsim_pvclock_flags(void)
+{
+	return check_tsc_unstable() ? 0 : TSCPAGE_PVCLOCK_TSC_STABLE;
+}
+
 static void hvsim_publish_pvclock(struct hvsim *sim)
 {
 	struct tscpage_pvclock *page = sim->pvclock;
@@ -152,7 +161,7 @@ static void hvsim_publish_pvclock(struct hvsim *sim)
 	WRITE_ONCE(page->system_time, sim->ns0 + k * sim->mul);
 	WRITE_ONCE(page->tsc_to_system_mul, sim->mul);
 	WRITE_ONCE(page->tsc_shift, sim->shift);
-	WRITE_ONCE(page->flags, sim->flags);
+	WRITE_ONCE(page->flags, hvsim_pvclock_flags());
 	/*
 	 * Pairs with the reader's barrier after its first load of the
 	 * version: a reader that sees the even version below sees all the
@@ -256,13 +265,6 @@ static int __init hvsim_init(void)
 	sim->scale = mul_u64_u64_div_u64(1ULL << 63, 2 * HVREF_HZ,
 					 (u64)tsc_khz * 1000);
 
-	/*
-	 * Like KVM, which sets the stable bit only when the host's TSC is
-	 * its clocksource: if the kernel found the TSCs unsynchronized,
-	 * readers must run the monotonic guard.
-	 */
-	sim->flags = check_tsc_unstable() ? 0 : TSCPAGE_PVCLOCK_TSC_STABLE;
-
 	sim->page = (void *)get_zeroed_page(GFP_KERNEL);
 	if (!sim->page)
 		return -ENOMEM;
@@ -293,8 +295,8 @@ static int __init hvsim_init(void)
 	if (sim->format == TSCPAGE_FORMAT_PVCLOCK)
 		pr_info("pvclock page: TSC %u kHz, mul %u shift %d, %s, %u updates/s\n",
 			tsc_khz, sim->mul, sim->shift,
-			sim->flags & TSCPAGE_PVCLOCK_TSC_STABLE ?
-			"TSC_STABLE" : "not TSC_STABLE", update_hz);
+			hvsim_pvclock_flags() ? "TSC_STABLE" : "not TSC_STABLE",
+			update_hz);
 	else
 		pr_info("reference page: TSC %u kHz, scale %llu offset %lld, %u updates/s\n",
 			tsc_khz, sim->scale, sim->offset, update_hz);

@@ -129,8 +129,9 @@ struct tscpage_info {
 };
 
 /*
- * The page says the TSC is synchronized across CPUs (pvclock TSC_STABLE;
- * always set for the Hyper-V page, which is one page for all CPUs).
+ * The TSC is synchronized across CPUs: for a pvclock page, its TSC_STABLE
+ * flag; for the Hyper-V page, which has no such flag, the kernel's own
+ * verdict on its TSCs.
  */
 #define TSCPAGE_INFO_TSC_STABLE		(1U << 0)
 /* tscpage is the current clocksource. */

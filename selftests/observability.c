@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * observability - tscpage's debugfs counters and tracepoints say what the
+ * readers went through.
+ *
+ * Checks that every counter file exists and parses, that "reads" grows by
+ * at least the clock reads we make with tscpage current, and that the
+ * tracepoints are in tracefs. With --expect COUNTER it also hammers the
+ * clock from every CPU, with the tscpage_fallback and tscpage_clamp events
+ * enabled, and requires COUNTER to move: the plan loads tscpage_hvsim at a
+ * high update rate so that readers really meet updates in progress
+ * (pvclock: retries; Hyper-V page: sequence 0, so fallbacks and invalid),
+ * and for fallbacks the trace must hold tscpage_fallback events.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "clocksource_sysfs.h"
+
+#define DEBUGFS_DIR	"/sys/kernel/debug/tscpage/"
+#define EVENTS_DIR	"/sys/kernel/tracing/events/tscpage/"
+#define TRACE_FILE	"/sys/kernel/tracing/trace"
+
+static const char *const counters[] = {
+	"reads", "retries", "max_retries", "fallbacks", "invalid", "clamps",
+};
+#define N_COUNTERS (sizeof(counters) / sizeof(counters[0]))
+
+static const char *const events[] = {
+	"tscpage_register", "tscpage_fallback", "tscpage_clamp",
+};
+#define N_EVENTS (sizeof(events) / sizeof(events[0]))
+
+static atomic_bool stop;
+
+static int read_counter(const char *name, uint64_t *val)
+{
+	char path[256], buf[64], *end;
+	FILE *f;
+
+	snprintf(path, sizeof(path), DEBUGFS_DIR "%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	errno = 0;
+	*val = strtoull(buf, &end, 10);
+	return errno || end == buf || (*end && *end != '\n') ? -EPROTO : 0;
+}
+
+static int write_file(const char *path, const char *s)
+{
+	size_t len = strlen(s);
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, len) != (ssize_t)len)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int set_event(const char *event, bool on)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), EVENTS_DIR "%s/enable", event);
+	return write_file(path, on ? "1" : "0");
+}
+
+/* How many lines of the trace buffer name @event. */
+static long count_trace(const char *event)
+{
+	char line[1024];
+	long n = 0;
+	FILE *f;
+
+	f = fopen(TRACE_FILE, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (line[0] != '#' && strstr(line, event))
+			n++;
+	fclose(f);
+	return n;
+}
+
+static void *hammer(void *arg)
+{
+	int cpu = (int)(intptr_t)arg;
+	struct timespec ts;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	while (!atomic_load_explicit(&stop, memory_order_relaxed))
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	return NULL;
+}
+
+/* Every CPU reads the clock for @seconds. Returns 0 or -errno. */
+static int hammer_all(unsigned int seconds)
+{
+	pthread_t threads[CPU_SETSIZE];
+	unsigned int n = 0, i;
+	cpu_set_t set;
+	int err;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -errno;
+	for (i = 0; i < CPU_SETSIZE; i++) {
+		if (!CPU_ISSET(i, &set))
+			continue;
+		err = pthread_create(&threads[n], NULL, hammer,
+				     (void *)(intptr_t)i);
+		if (err)
+			break;
+		n++;
+	}
+	sleep(seconds);
+	atomic_store(&stop, true);
+	for (i = 0; i < n; i++)
+		pthread_join(threads[i], NULL);
+	return n ? 0 : -err;
+}
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"usage: %s [--expect COUNTER] [--duration SECONDS]\n"
+		"  --expect COUNTER    hammer the clock and require COUNTER (retries,\n"
+		"                      fallbacks, invalid, clamps) to move\n"
+		"  --duration SECONDS  how long to hammer, 1..600 (default 2)\n",
+		prog);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "expect", required_argument, NULL, 'e' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t before[N_COUNTERS], after[N_COUNTERS];
+	char prev[CLOCKSOURCE_NAME_MAX], now[CLOCKSOURCE_NAME_MAX];
+	const char *expect = NULL;
+	int expect_idx = -1;
+	long duration = 2, trace_lines;
+	struct timespec ts;
+	struct stat st;
+	bool refused;
+	unsigned int i;
+	int opt, err;
+	char *end;
+
+	while ((opt = getopt_long(argc, argv, "e:d:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'e':
+			expect = optarg;
+			break;
+		case 'd':
+			errno = 0;
+			duration = strtol(optarg, &end, 10);
+			if (errno || *end || duration < 1 || duration > 600) {
+				fprintf(stderr, "%s: --duration: '%s' is not a number of seconds in 1..600\n",
+					argv[0], optarg);
+				return KSFT_FAIL;
+			}
+			break;
+		case 'h':
+			usage(stdout, argv[0]);
+			return KSFT_PASS;
+		default:
+			usage(stderr, argv[0]);
+			return KSFT_FAIL;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr, argv[0]);
+		return KSFT_FAIL;
+	}
+	if (expect) {
+		for (i = 1; i < N_COUNTERS; i++)
+			if (!strcmp(expect, counters[i]) && strcmp(expect, "max_retries"))
+				expect_idx = i;
+		if (expect_idx < 0) {
+			fprintf(stderr, "%s: --expect: '%s' is not one of retries, fallbacks, invalid, clamps\n",
+				argv[0], expect);
+			return KSFT_FAIL;
+		}
+	}
+
+	ksft_print_header();
+	if (geteuid())
+		ksft_exit_skip("debugfs and clocksource switching need root\n");
+	if (stat(DEBUGFS_DIR, &st))
+		ksft_exit_skip(DEBUGFS_DIR " not there (tscpage not loaded, or debugfs not mounted)\n");
+	ksft_set_plan(N_COUNTERS + N_EVENTS + 2 + (expect ? 2 : 0));
+
+	for (i = 0; i < N_COUNTERS; i++) {
+		err = read_counter(counters[i], &before[i]);
+		ksft_test_result(!err, "counter %s reads%s%s (%" PRIu64 ")\n",
+				 counters[i], err ? ": " : "",
+				 err ? strerror(-err) : "", err ? 0 : before[i]);
+	}
+	for (i = 0; i < N_EVENTS; i++) {
+		char path[256];
+
+		snprintf(path, sizeof(path), EVENTS_DIR "%s", events[i]);
+		ksft_test_result(!stat(path, &st), "tracepoint tscpage:%s in tracefs\n",
+				 events[i]);
+	}
+
+	if (clocksource_current(prev, sizeof(prev)))
+		ksft_exit_fail_msg("cannot read current_clocksource\n");
+	err = clocksource_select("tscpage");
+	if (err)
+		ksft_exit_fail_msg("cannot make tscpage current: %s\n",
+				   strerror(-err));
+
+	/* 1000 syscalls, each at least one read of the clocksource. */
+	read_counter("reads", &before[0]);
+	for (i = 0; i < 1000; i++)
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	read_counter("reads", &after[0]);
+	ksft_test_result(after[0] - before[0] >= 1000,
+			 "reads grew by %" PRIu64 " over 1000 clock_gettime() calls\n",
+			 after[0] - before[0]);
+
+	if (expect) {
+		write_file(TRACE_FILE, "");
+		set_event("tscpage_fallback", true);
+		set_event("tscpage_clamp", true);
+		for (i = 0; i < N_COUNTERS; i++)
+			read_counter(counters[i], &before[i]);
+		err = hammer_all(duration);
+		for (i = 0; i < N_COUNTERS; i++)
+			read_counter(counters[i], &after[i]);
+		set_event("tscpage_fallback", false);
+		set_event("tscpage_clamp", false);
+		for (i = 0; i < N_COUNTERS; i++)
+			ksft_print_msg("%-11s %" PRIu64 " -> %" PRIu64 "\n",
+				       counters[i], before[i], after[i]);
+		ksft_test_result(!err && after[expect_idx] > before[expect_idx],
+				 "%s moved under %ld s of reads on every CPU (+%" PRIu64 ")\n",
+				 expect, duration,
+				 after[expect_idx] - before[expect_idx]);
+		trace_lines = count_trace(strcmp(expect, "clamps") ?
+					  "tscpage_fallback" : "tscpage_clamp");
+		if (!strcmp(expect, "fallbacks") || !strcmp(expect, "invalid") ||
+		    !strcmp(expect, "clamps"))
+			ksft_test_result(trace_lines > 0,
+					 "the trace holds %ld matching events\n",
+					 trace_lines);
+		else
+			ksft_test_result(trace_lines >= 0,
+					 "the trace is readable (%ld fallback events)\n",
+					 trace_lines);
+	}
+
+	err = clocksource_restore(prev, now, sizeof(now), &refused);
+	ksft_test_result(!err && strcmp(now, "tscpage"),
+			 "clocksource handed back to %s%s\n", err ? "?" : now,
+			 refused ? " (previous one refused by the kernel)" : "");
+	ksft_finished();
+}
