@@ -1,46 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "clocksource_sysfs.h"
 #include "klog.h"
+#include "sysfs_file.h"
 
 #define CS_DIR "/sys/devices/system/clocksource/clocksource0/"
 
-static int read_line(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	if (n < 0) {
-		n = -errno;
-		close(fd);
-		return n;
-	}
-	close(fd);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
 int clocksource_current(char *name, size_t size)
 {
-	return read_line(CS_DIR "current_clocksource", name, size);
+	return sysfs_read_line(CS_DIR "current_clocksource", name, size);
 }
 
 bool clocksource_available(const char *name)
 {
 	char list[1024], *save, *tok;
 
-	if (read_line(CS_DIR "available_clocksource", list, sizeof(list)))
+	if (sysfs_read_line(CS_DIR "available_clocksource", list, sizeof(list)))
 		return false;
 	for (tok = strtok_r(list, " ", &save); tok;
 	     tok = strtok_r(NULL, " ", &save))
@@ -49,19 +28,10 @@ bool clocksource_available(const char *name)
 	return false;
 }
 
-/* Writes @buf to current_clocksource: a name, or "\n" for no override. */
+/* A name, or "\n" for no override. */
 static int write_current(const char *buf)
 {
-	size_t len = strlen(buf);
-	int fd, err = 0;
-
-	fd = open(CS_DIR "current_clocksource", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, buf, len) != (ssize_t)len)
-		err = -errno;
-	close(fd);
-	return err;
+	return sysfs_write(CS_DIR "current_clocksource", buf);
 }
 
 int clocksource_select(const char *name)

@@ -43,6 +43,7 @@
 #include <tscpage/reader.h>
 
 #include "kselftest.h"
+#include "args.h"
 #include "clocksource_sysfs.h"
 #include "kmod.h"
 
@@ -866,15 +867,6 @@ static void usage(FILE *f, const char *prog)
 		prog);
 }
 
-static bool parse_u64(const char *s, uint64_t max, uint64_t *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return !errno && *s && !*end && *v <= max;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -897,18 +889,14 @@ int main(int argc, char **argv)
 			provider = optarg;
 			break;
 		case 's':
-			if (!parse_u64(optarg, 100000000, &samples) || !samples) {
-				fprintf(stderr, "%s: --samples: '%s' is not a number in 1..100000000\n",
-					argv[0], optarg);
+			if (!arg_u64(argv[0], "samples", optarg, 1, 100000000,
+				     &samples))
 				return KSFT_FAIL;
-			}
 			break;
 		case 't':
-			if (!parse_u64(optarg, 1000000000, &tol)) {
-				fprintf(stderr, "%s: --tolerance: '%s' is not a number of ns in 0..1000000000\n",
-					argv[0], optarg);
+			if (!arg_u64(argv[0], "tolerance", optarg, 0, 1000000000,
+				     &tol))
 				return KSFT_FAIL;
-			}
 			break;
 		case 'h':
 			usage(stdout, argv[0]);

@@ -29,7 +29,9 @@
 #include <unistd.h>
 
 #include "kselftest.h"
+#include "args.h"
 #include "clocksource_sysfs.h"
+#include "sysfs_file.h"
 
 #define DEBUGFS_DIR	"/sys/kernel/debug/tscpage/"
 #define EVENTS_DIR	"/sys/kernel/tracing/events/tscpage/"
@@ -50,34 +52,15 @@ static atomic_bool stop;
 static int read_counter(const char *name, uint64_t *val)
 {
 	char path[256], buf[64], *end;
-	FILE *f;
+	int err;
 
 	snprintf(path, sizeof(path), DEBUGFS_DIR "%s", name);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
+	err = sysfs_read_line(path, buf, sizeof(buf));
+	if (err)
+		return err;
 	errno = 0;
 	*val = strtoull(buf, &end, 10);
-	return errno || end == buf || (*end && *end != '\n') ? -EPROTO : 0;
-}
-
-static int write_file(const char *path, const char *s)
-{
-	size_t len = strlen(s);
-	int fd, err = 0;
-
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, len) != (ssize_t)len)
-		err = -errno;
-	close(fd);
-	return err;
+	return errno || end == buf || *end ? -EPROTO : 0;
 }
 
 static int set_event(const char *event, bool on)
@@ -85,7 +68,16 @@ static int set_event(const char *event, bool on)
 	char path[256];
 
 	snprintf(path, sizeof(path), EVENTS_DIR "%s/enable", event);
-	return write_file(path, on ? "1" : "0");
+	return sysfs_write(path, on ? "1" : "0");
+}
+
+/* Opening the trace for writing with O_TRUNC empties the ring buffer. */
+static void trace_clear(void)
+{
+	int fd = open(TRACE_FILE, O_WRONLY | O_TRUNC | O_CLOEXEC);
+
+	if (fd >= 0)
+		close(fd);
 }
 
 /* How many lines of the trace buffer name @event. */
@@ -167,13 +159,13 @@ int main(int argc, char **argv)
 	char prev[CLOCKSOURCE_NAME_MAX], now[CLOCKSOURCE_NAME_MAX];
 	const char *expect = NULL;
 	int expect_idx = -1;
-	long duration = 2, trace_lines;
+	uint64_t duration = 2;
+	long trace_lines;
 	struct timespec ts;
 	struct stat st;
 	bool refused;
 	unsigned int i;
 	int opt, err;
-	char *end;
 
 	while ((opt = getopt_long(argc, argv, "e:d:h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -181,13 +173,9 @@ int main(int argc, char **argv)
 			expect = optarg;
 			break;
 		case 'd':
-			errno = 0;
-			duration = strtol(optarg, &end, 10);
-			if (errno || *end || duration < 1 || duration > 600) {
-				fprintf(stderr, "%s: --duration: '%s' is not a number of seconds in 1..600\n",
-					argv[0], optarg);
+			if (!arg_u64(argv[0], "duration", optarg, 1, 600,
+				     &duration))
 				return KSFT_FAIL;
-			}
 			break;
 		case 'h':
 			usage(stdout, argv[0]);
@@ -250,7 +238,7 @@ int main(int argc, char **argv)
 			 after[0] - before[0]);
 
 	if (expect) {
-		write_file(TRACE_FILE, "");
+		trace_clear();
 		set_event("tscpage_fallback", true);
 		set_event("tscpage_clamp", true);
 		for (i = 0; i < N_COUNTERS; i++)
@@ -264,7 +252,7 @@ int main(int argc, char **argv)
 			ksft_print_msg("%-11s %" PRIu64 " -> %" PRIu64 "\n",
 				       counters[i], before[i], after[i]);
 		ksft_test_result(!err && after[expect_idx] > before[expect_idx],
-				 "%s moved under %ld s of reads on every CPU (+%" PRIu64 ")\n",
+				 "%s moved under %" PRIu64 " s of reads on every CPU (+%" PRIu64 ")\n",
 				 expect, duration,
 				 after[expect_idx] - before[expect_idx]);
 		trace_lines = count_trace(strcmp(expect, "clamps") ?

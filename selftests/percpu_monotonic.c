@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "kselftest.h"
+#include "args.h"
 #include "clocksource_sysfs.h"
 
 /* Readings kept on each side of the worst backward step. */
@@ -180,11 +181,10 @@ int main(int argc, char **argv)
 	const char *name = "tscpage";
 	struct timespec t0, t1;
 	struct reader *readers;
-	long duration = 3;
+	uint64_t duration = 3;
 	unsigned int n = 0, i;
 	double seconds;
 	cpu_set_t set;
-	char *end;
 	int opt, err;
 
 	while ((opt = getopt_long(argc, argv, "c:d:h", opts, NULL)) != -1) {
@@ -193,13 +193,9 @@ int main(int argc, char **argv)
 			name = optarg;
 			break;
 		case 'd':
-			errno = 0;
-			duration = strtol(optarg, &end, 10);
-			if (errno || *end || duration < 1 || duration > 3600) {
-				fprintf(stderr, "%s: --duration: '%s' is not a number of seconds in 1..3600\n",
-					argv[0], optarg);
+			if (!arg_u64(argv[0], "duration", optarg, 1, 3600,
+				     &duration))
 				return KSFT_FAIL;
-			}
 			break;
 		case 'h':
 			usage(stdout, argv[0]);
