@@ -64,38 +64,43 @@ static struct tp_atomic64 tscpage_last_ns;
 /* Whether the timekeeping core reads us (between ->enable and ->disable). */
 static bool tscpage_current;
 
+/*
+ * The counters use this_cpu_*() operations: single instructions on x86, so
+ * an NMI that reads the clock in the middle of our read cannot lose an
+ * increment. max_retries is a compare-then-store and may, rarely, keep the
+ * smaller of two racing values: it is a statistic.
+ */
 static __always_inline void tscpage_count_read(struct tscpage_stats *st,
 					       unsigned int retries)
 {
-	st->reads++;
+	this_cpu_inc(tscpage_stats.reads);
 	if (unlikely(retries)) {
-		st->retries += retries;
+		this_cpu_add(tscpage_stats.retries, retries);
 		if (retries > st->max_retries)
 			st->max_retries = retries;
 	}
 }
 
 /* Preemption disabled by the caller. */
-static __always_inline u64 tscpage_guard(struct tscpage_stats *st, u64 ns)
+static __always_inline u64 tscpage_guard(u64 ns)
 {
 	bool clamped;
 	u64 ret = tscpage_monotonic_guard(&tscpage_last_ns, ns, &clamped);
 
 	if (unlikely(clamped)) {
-		st->clamps++;
+		this_cpu_inc(tscpage_stats.clamps);
 		trace_tscpage_clamp(ns, ret);
 	}
 	return ret;
 }
 
 /* Preemption disabled by the caller. */
-static __always_inline void tscpage_count_fallback(struct tscpage_stats *st,
-						   int err,
+static __always_inline void tscpage_count_fallback(int err,
 						   unsigned int retries)
 {
-	st->fallbacks++;
+	this_cpu_inc(tscpage_stats.fallbacks);
 	if (err != -EAGAIN)
-		st->invalid++;
+		this_cpu_inc(tscpage_stats.invalid);
 	trace_tscpage_fallback(err, retries);
 }
 
@@ -119,10 +124,10 @@ static u64 notrace tscpage_read_pvclock(struct clocksource *cs)
 		if (likely(s.params.flags & TSCPAGE_PVCLOCK_TSC_STABLE))
 			goto out;
 	} else {
-		tscpage_count_fallback(st, err, s.retries);
+		tscpage_count_fallback(err, s.retries);
 		ns = tscpage_pvclock_ns(last, tp_rdtsc_ordered());
 	}
-	ns = tscpage_guard(st, ns);
+	ns = tscpage_guard(ns);
 out:
 	preempt_enable_notrace();
 	return ns;
@@ -154,10 +159,10 @@ static u64 notrace tscpage_read_hvref(struct clocksource *cs)
 			*last = s.params;
 		ns = tscpage_hvref_ns(&s.params, s.tsc);
 		if (unlikely(check_tsc_unstable()))
-			ns = tscpage_guard(st, ns);
+			ns = tscpage_guard(ns);
 	} else {
-		tscpage_count_fallback(st, err, s.retries);
-		ns = tscpage_guard(st, tscpage_hvref_ns(last, tp_rdtsc_ordered()));
+		tscpage_count_fallback(err, s.retries);
+		ns = tscpage_guard(tscpage_hvref_ns(last, tp_rdtsc_ordered()));
 	}
 	preempt_enable_notrace();
 	return ns;
