@@ -36,6 +36,7 @@
 #define DEBUGFS_DIR	"/sys/kernel/debug/tscpage/"
 #define EVENTS_DIR	"/sys/kernel/tracing/events/tscpage/"
 #define TRACE_FILE	"/sys/kernel/tracing/trace"
+#define RECORD_CMD	"/sys/kernel/tracing/options/record-cmd"
 
 static const char *const counters[] = {
 	"reads", "retries", "max_retries", "fallbacks", "invalid", "clamps",
@@ -69,6 +70,28 @@ static int set_event(const char *event, bool on)
 
 	snprintf(path, sizeof(path), EVENTS_DIR "%s/enable", event);
 	return sysfs_write(path, on ? "1" : "0");
+}
+
+/*
+ * Enabling an event patches its call sites (and, with record-cmd on,
+ * the scheduler's sched_switch site, for the command-line cache) through
+ * int3 breakpoints. Under TCG, a CPU running a patched site at that moment
+ * has been seen to trip over the breakpoint after the patching ended
+ * ("Oops: int3" in __schedule, 6.12-rt). So events are switched while
+ * tscpage is not current, when nothing runs its read functions, and with
+ * record-cmd off, so the scheduler's code is not patched at all.
+ */
+static void set_events(bool on, char *record_cmd, size_t size)
+{
+	if (on) {
+		if (sysfs_read_line(RECORD_CMD, record_cmd, size))
+			record_cmd[0] = '\0';
+		sysfs_write(RECORD_CMD, "0");
+	}
+	set_event("tscpage_fallback", on);
+	set_event("tscpage_clamp", on);
+	if (!on && record_cmd[0])
+		sysfs_write(RECORD_CMD, record_cmd);
 }
 
 /* Opening the trace for writing with O_TRUNC empties the ring buffer. */
@@ -157,6 +180,7 @@ int main(int argc, char **argv)
 	};
 	uint64_t before[N_COUNTERS], after[N_COUNTERS];
 	char prev[CLOCKSOURCE_NAME_MAX], now[CLOCKSOURCE_NAME_MAX];
+	char record_cmd[8];
 	const char *expect = NULL;
 	int expect_idx = -1;
 	uint64_t duration = 2;
@@ -223,6 +247,10 @@ int main(int argc, char **argv)
 
 	if (clocksource_current(prev, sizeof(prev)))
 		ksft_exit_fail_msg("cannot read current_clocksource\n");
+	if (expect) {
+		trace_clear();
+		set_events(true, record_cmd, sizeof(record_cmd));
+	}
 	err = clocksource_select("tscpage");
 	if (err)
 		ksft_exit_fail_msg("cannot make tscpage current: %s\n",
@@ -238,16 +266,11 @@ int main(int argc, char **argv)
 			 after[0] - before[0]);
 
 	if (expect) {
-		trace_clear();
-		set_event("tscpage_fallback", true);
-		set_event("tscpage_clamp", true);
 		for (i = 0; i < N_COUNTERS; i++)
 			read_counter(counters[i], &before[i]);
 		err = hammer_all(duration);
 		for (i = 0; i < N_COUNTERS; i++)
 			read_counter(counters[i], &after[i]);
-		set_event("tscpage_fallback", false);
-		set_event("tscpage_clamp", false);
 		for (i = 0; i < N_COUNTERS; i++)
 			ksft_print_msg("%-11s %" PRIu64 " -> %" PRIu64 "\n",
 				       counters[i], before[i], after[i]);
@@ -269,6 +292,8 @@ int main(int argc, char **argv)
 	}
 
 	err = clocksource_restore(prev, now, sizeof(now), &refused);
+	if (expect)
+		set_events(false, record_cmd, sizeof(record_cmd));
 	ksft_test_result(!err && strcmp(now, "tscpage"),
 			 "clocksource handed back to %s%s\n", err ? "?" : now,
 			 refused ? " (previous one refused by the kernel)" : "");
