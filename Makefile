@@ -8,13 +8,14 @@
 #   make verify               the main job: one guest, driver loaded, verdict
 #   make check                the whole test suite (every kernel of the matrix)
 #   make check-host           the reader's host tests alone (no VM)
+#   make bench                read-latency table and plot (bench/results/)
 #
 # Kbuild options pass through: make W=1, make C=1 (sparse).
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 OUTPUT ?= $(CURDIR)/build/selftests
 
-.PHONY: all modules modules_install clean selftests verify check check-host
+.PHONY: all modules modules_install clean selftests verify check check-host bench
 
 all: modules selftests
 
@@ -36,6 +37,9 @@ verify:
 
 check:
 	tools/vmtest/vmtest
+
+bench:
+	$(MAKE) -C bench run
 
 check-host:
 	$(MAKE) -C tests/host OUTPUT="$(CURDIR)/build/host"
