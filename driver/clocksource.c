@@ -15,6 +15,7 @@
 
 #include <linux/build_bug.h>
 #include <linux/clocksource.h>
+#include <linux/delay.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
 #include <linux/printk.h>
@@ -206,12 +207,14 @@ bool tscpage_clocksource_is_current(void)
 }
 
 /*
- * A first read of the page: refuses a page we cannot read now, rather than
+ * A first read of the page: refuses a page we cannot read, rather than
  * register a clock that would run on fallbacks from its first read, and
- * returns the parameters every CPU starts from.
+ * returns the parameters every CPU starts from. Says why only on the @last
+ * try, or at once for parameters that are simply wrong (-EINVAL).
  */
 static int tscpage_first_read(const struct tscpage_provider *provider,
-			      union tscpage_params *params, bool *stable)
+			      union tscpage_params *params, bool *stable,
+			      bool last)
 {
 	struct tscpage_pvclock_sample pv;
 	struct tscpage_hvref_sample hv;
@@ -222,6 +225,8 @@ static int tscpage_first_read(const struct tscpage_provider *provider,
 		err = tscpage_pvclock_sample(provider->page,
 					     TSCPAGE_MAX_RETRIES, &pv);
 		if (err) {
+			if (!last && err != -EINVAL)
+				return err;
 			pr_err("%s pvclock page unusable (%d): version %u mul %u shift %d\n",
 			       provider->name, err, pv.params.version,
 			       pv.params.tsc_to_system_mul, pv.params.tsc_shift);
@@ -235,6 +240,8 @@ static int tscpage_first_read(const struct tscpage_provider *provider,
 		err = tscpage_hvref_sample(provider->page, TSCPAGE_MAX_RETRIES,
 					   &hv);
 		if (err) {
+			if (!last && err != -EINVAL)
+				return err;
 			pr_err("%s reference page unusable (%d): sequence %u scale %llu\n",
 			       provider->name, err, hv.params.tsc_sequence,
 			       hv.params.tsc_scale);
@@ -249,15 +256,29 @@ static int tscpage_first_read(const struct tscpage_provider *provider,
 	return -EINVAL;
 }
 
+/*
+ * A page may be caught mid-update, or marked invalid for a moment, by the
+ * first read; one that stays unusable this long is refused.
+ */
+#define TSCPAGE_FIRST_READ_TRIES	100
+
 int tscpage_clocksource_register(const struct tscpage_provider *provider,
 				 int rating)
 {
 	union tscpage_params params;
-	unsigned int cpu;
+	unsigned int cpu, tries;
 	bool stable;
 	int err;
 
-	err = tscpage_first_read(provider, &params, &stable);
+	/* Module init: process context, so wait 1 to 2 ms between tries. */
+	for (tries = 1; ; tries++) {
+		err = tscpage_first_read(provider, &params, &stable,
+					 tries == TSCPAGE_FIRST_READ_TRIES);
+		if (!err || err == -EINVAL ||
+		    tries == TSCPAGE_FIRST_READ_TRIES)
+			break;
+		usleep_range(1000, 2000);
+	}
 	if (err)
 		return err;
 

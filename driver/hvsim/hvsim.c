@@ -32,6 +32,17 @@ MODULE_PARM_DESC(update_hz, "page rewrites per second, 1..100000 (default 1000)"
 
 #define HVSIM_UPDATE_HZ_MAX	100000
 
+/*
+ * A slow writer: how long each rewrite keeps the page mid-update (pvclock
+ * version odd, Hyper-V sequence 0), in real time, so that readers really
+ * meet updates in progress even when the vCPUs do not run in parallel.
+ */
+static unsigned int hold_us;
+module_param(hold_us, uint, 0444);
+MODULE_PARM_DESC(hold_us, "microseconds each rewrite keeps the page mid-update, 0..1000 (default 0)");
+
+#define HVSIM_HOLD_US_MAX	1000
+
 static char *format = "pvclock";
 module_param(format, charp, 0444);
 MODULE_PARM_DESC(format, "page format: pvclock (KVM, default) or hvref (Hyper-V)");
@@ -58,6 +69,8 @@ MODULE_PARM_DESC(format, "page format: pvclock (KVM, default) or hvref (Hyper-V)
  * @anchor_bits: pvclock: log2 of the TSC distance between exact anchors
  * @timer:       drives the periodic rewrites
  * @period:      time between rewrites
+ * @hold:        hold_us, as a ktime
+ * @mid_update:  a rewrite is begun and not yet ended (hold_us only)
  */
 struct hvsim {
 	raw_spinlock_t lock;
@@ -77,6 +90,8 @@ struct hvsim {
 	unsigned int anchor_bits;
 	struct hrtimer timer;
 	ktime_t period;
+	ktime_t hold;
+	bool mid_update;
 };
 
 static struct hvsim hvsim;
@@ -116,7 +131,20 @@ static int hvsim_time_scale(u64 tsc_hz, u32 *mul, s8 *shift)
 }
 
 /*
- * Rewrite the page. Called with hvsim.lock held, interrupts off.
+ * Like KVM, which sets the stable bit only while the host's TSC is its
+ * clocksource (the master clock): once the kernel finds the TSCs
+ * unsynchronized, at boot or later through the clocksource watchdog, the
+ * next rewrite withdraws TSC_STABLE and readers run the monotonic guard.
+ */
+static u8 hvsim_pvclock_flags(void)
+{
+	return check_tsc_unstable() ? 0 : TSCPAGE_PVCLOCK_TSC_STABLE;
+}
+
+/*
+ * Rewrite the pvclock page, in two halves: begin leaves it mid-update
+ * (version odd, new fields), end completes it (version even). Both are
+ * called with hvsim.lock held, interrupts off.
  *
  * Exact continuity: re-anchoring a pvclock page at an arbitrary TSC value
  * loses up to 1 ns to truncation, because scale(a) + scale(b) may be one
@@ -129,28 +157,16 @@ static int hvsim_time_scale(u64 tsc_hz, u32 *mul, s8 *shift)
  * 2^32 ns, 2 to 4 s); the rewrites between them publish unchanged values,
  * which exercises the version protocol alone.
  */
-/*
- * Like KVM, which sets the stable bit only while the host's TSC is its
- * clocksource (the master clock): once the kernel finds the TSCs
- * unsynchronized, at boot or later through the clocksource watchdog, the
- * next rewrite withdraws TSC_STABLE and readers run the monotonic guard.
- */
-static u8 hvsim_pvclock_flags(void)
-{
-	return check_tsc_unstable() ? 0 : TSCPAGE_PVCLOCK_TSC_STABLE;
-}
-
-static void hvsim_publish_pvclock(struct hvsim *sim)
+static void hvsim_begin_pvclock(struct hvsim *sim)
 {
 	struct tscpage_pvclock *page = sim->pvclock;
 	s64 since = rdtsc_ordered() - sim->tsc0;
-	u32 version = page->version;
 	u64 k;
 
 	/* A CPU whose TSC is behind the origin's keeps the origin. */
 	k = since > 0 ? (u64)since >> sim->anchor_bits : 0;
 
-	WRITE_ONCE(page->version, version + 1);
+	WRITE_ONCE(page->version, page->version + 1);
 	/*
 	 * Pairs with the reader's barrier before its second load of the
 	 * version: a reader that loads any field below also loads this odd
@@ -162,23 +178,30 @@ static void hvsim_publish_pvclock(struct hvsim *sim)
 	WRITE_ONCE(page->tsc_to_system_mul, sim->mul);
 	WRITE_ONCE(page->tsc_shift, sim->shift);
 	WRITE_ONCE(page->flags, hvsim_pvclock_flags());
+}
+
+static void hvsim_end_pvclock(struct hvsim *sim)
+{
+	struct tscpage_pvclock *page = sim->pvclock;
+
 	/*
 	 * Pairs with the reader's barrier after its first load of the
 	 * version: a reader that sees the even version below sees all the
 	 * fields above.
 	 */
 	smp_wmb();
-	WRITE_ONCE(page->version, version + 2);
+	WRITE_ONCE(page->version, page->version + 1);
 }
 
 /*
- * Rewrite the Hyper-V page. Called with hvsim.lock held, interrupts off.
+ * Rewrite the Hyper-V page, in the same two halves (sequence 0 and the
+ * fields; then a new sequence), with hvsim.lock held, interrupts off.
  * The page's formula is absolute in the TSC, so republishing the same
  * scale and offset is exactly continuous. Readers that meet sequence 0
  * fall back for that read (as they would on real Hyper-V, where it means
  * "use the MSR").
  */
-static void hvsim_publish_hvref(struct hvsim *sim)
+static void hvsim_begin_hvref(struct hvsim *sim)
 {
 	struct tscpage_hvref *page = sim->hvref;
 
@@ -191,6 +214,10 @@ static void hvsim_publish_hvref(struct hvsim *sim)
 	smp_wmb();
 	WRITE_ONCE(page->tsc_scale, sim->scale);
 	WRITE_ONCE(page->tsc_offset, sim->offset);
+}
+
+static void hvsim_end_hvref(struct hvsim *sim)
+{
 	/*
 	 * Pairs with the reader's barrier after its first load of the
 	 * sequence: a reader that sees the new sequence sees the fields.
@@ -198,28 +225,58 @@ static void hvsim_publish_hvref(struct hvsim *sim)
 	smp_wmb();
 	if (++sim->sequence == 0)
 		sim->sequence = 1;
-	WRITE_ONCE(page->tsc_sequence, sim->sequence);
+	WRITE_ONCE(sim->hvref->tsc_sequence, sim->sequence);
+}
+
+static void hvsim_begin(struct hvsim *sim)
+{
+	if (sim->format == TSCPAGE_FORMAT_PVCLOCK)
+		hvsim_begin_pvclock(sim);
+	else
+		hvsim_begin_hvref(sim);
+}
+
+static void hvsim_end(struct hvsim *sim)
+{
+	if (sim->format == TSCPAGE_FORMAT_PVCLOCK)
+		hvsim_end_pvclock(sim);
+	else
+		hvsim_end_hvref(sim);
 }
 
 static void hvsim_publish(struct hvsim *sim)
 {
-	if (sim->format == TSCPAGE_FORMAT_PVCLOCK)
-		hvsim_publish_pvclock(sim);
-	else
-		hvsim_publish_hvref(sim);
+	hvsim_begin(sim);
+	hvsim_end(sim);
 }
 
-/* Hard-irq context, also on PREEMPT_RT (HRTIMER_MODE_REL_HARD). */
+/*
+ * Hard-irq context, also on PREEMPT_RT (HRTIMER_MODE_REL_HARD). With
+ * hold_us, a rewrite takes two expiries: the first leaves the page
+ * mid-update, the second, hold_us later, completes it. The page then stays
+ * mid-update for that long in real time, whoever runs meanwhile.
+ */
 static enum hrtimer_restart hvsim_timer_fn(struct hrtimer *timer)
 {
 	struct hvsim *sim = container_of(timer, struct hvsim, timer);
+	ktime_t next = sim->period;
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&sim->lock, flags);
-	hvsim_publish(sim);
+	if (!hold_us) {
+		hvsim_publish(sim);
+	} else if (!sim->mid_update) {
+		hvsim_begin(sim);
+		sim->mid_update = true;
+		next = sim->hold;
+	} else {
+		hvsim_end(sim);
+		sim->mid_update = false;
+		next = ktime_sub(sim->period, sim->hold);
+	}
 	raw_spin_unlock_irqrestore(&sim->lock, flags);
 
-	hrtimer_forward_now(timer, sim->period);
+	hrtimer_forward_now(timer, next);
 	return HRTIMER_RESTART;
 }
 
@@ -239,6 +296,12 @@ static int __init hvsim_init(void)
 		return -ENODEV;
 	}
 
+	if (hold_us > HVSIM_HOLD_US_MAX ||
+	    (u64)hold_us * update_hz >= USEC_PER_SEC / 2) {
+		pr_err("hold_us=%u out of range 0..%u, or at update_hz=%u more than half of every second\n",
+		       hold_us, HVSIM_HOLD_US_MAX, update_hz);
+		return -EINVAL;
+	}
 	if (!strcmp(format, "pvclock")) {
 		sim->format = TSCPAGE_FORMAT_PVCLOCK;
 	} else if (!strcmp(format, "hvref")) {
@@ -279,6 +342,7 @@ static int __init hvsim_init(void)
 	raw_spin_unlock_irqrestore(&sim->lock, flags);
 
 	sim->period = ns_to_ktime(div_u64(NSEC_PER_SEC, update_hz));
+	sim->hold = ns_to_ktime((u64)hold_us * NSEC_PER_USEC);
 	hrtimer_init(&sim->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
 	sim->timer.function = hvsim_timer_fn;
 	hrtimer_start(&sim->timer, sim->period, HRTIMER_MODE_REL_HARD);
@@ -293,13 +357,13 @@ static int __init hvsim_init(void)
 	};
 
 	if (sim->format == TSCPAGE_FORMAT_PVCLOCK)
-		pr_info("pvclock page: TSC %u kHz, mul %u shift %d, %s, %u updates/s\n",
+		pr_info("pvclock page: TSC %u kHz, mul %u shift %d, %s, %u updates/s, held %u us\n",
 			tsc_khz, sim->mul, sim->shift,
 			hvsim_pvclock_flags() ? "TSC_STABLE" : "not TSC_STABLE",
-			update_hz);
+			update_hz, hold_us);
 	else
-		pr_info("reference page: TSC %u kHz, scale %llu offset %lld, %u updates/s\n",
-			tsc_khz, sim->scale, sim->offset, update_hz);
+		pr_info("reference page: TSC %u kHz, scale %llu offset %lld, %u updates/s, held %u us\n",
+			tsc_khz, sim->scale, sim->offset, update_hz, hold_us);
 	return 0;
 }
 
