@@ -1,0 +1,24 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Where kselftest.h comes from, for every Makefile of ours that builds KTAP
+# programs: taken at build time out of Debian's linux-source-6.12 tarball,
+# never copied into this repository. Set OUTPUT before including this.
+#   KSFT_SRC  the tarball (default /usr/src/linux-source-6.12.tar.xz)
+#   KSFT_DIR  where kselftest.h is, or is extracted to (default
+#             $(OUTPUT)/ksft); any tools/testing/selftests directory works
+
+KSFT_SRC ?= /usr/src/linux-source-6.12.tar.xz
+KSFT_DIR ?= $(OUTPUT)/ksft
+
+# The rule below must not become the includer's default goal.
+ksft_default_goal := $(.DEFAULT_GOAL)
+
+$(KSFT_DIR)/kselftest.h:
+	@test -r "$(KSFT_SRC)" || { \
+		echo "$(KSFT_SRC) not found: apt-get install linux-source-6.12, or pass KSFT_DIR=<tools/testing/selftests>" >&2; \
+		exit 1; }
+	@mkdir -p $(@D)
+	tar -xJf "$(KSFT_SRC)" -C $(@D) --strip-components=4 \
+		linux-source-6.12/tools/testing/selftests/kselftest.h
+
+.DEFAULT_GOAL := $(ksft_default_goal)
