@@ -641,7 +641,7 @@ int main(int argc, char **argv)
 		judge_row(&rows[i]);
 	}
 
-	printf("\n%-36s %7s %7s %8s %8s  %s\n", "row", "passed", "failed",
+	printf("\n%-46s %7s %7s %8s %8s  %s\n", "row", "passed", "failed",
 	       "skipped", "wall", "verdict");
 	for (i = 1; i < argc; i++) {
 		struct row *r = &rows[i];
@@ -651,7 +651,7 @@ int main(int argc, char **argv)
 			snprintf(wall, sizeof(wall), "%ss", r->wall);
 		else
 			snprintf(wall, sizeof(wall), "-");
-		printf("%-36s %7u %7u %8u %8s  %s\n", r->name, r->passed,
+		printf("%-46s %7u %7u %8u %8s  %s\n", r->name, r->passed,
 		       r->failed, r->skipped, wall,
 		       r->failed ? "FAIL" : "PASS");
 		passed += r->passed;
