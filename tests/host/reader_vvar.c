@@ -11,8 +11,9 @@
  *   - 5.6 to 6.12: the second of the four pages of [vvar] (vvar,
  *     pvclock, hvclock, timens: arch/x86/entry/vdso/vdso-layout.lds.S);
  *     checked against the 6.12 sources, so used only up to 6.12.
- * The kernel inserts it only while the vDSO reads time from it; touching
- * it otherwise raises SIGBUS, so it is probed first.
+ * The kernel inserts it only while the vDSO reads time from it; it is
+ * found and probed by libtscpage's own tscpage_vvar_find()
+ * (tools/lib/vvar.c), so the test reads the page the library reads.
  *
  * Runs only when kvm-clock is the current clocksource and the page says
  * TSC_STABLE (the vDSO itself uses the page only then); skips otherwise.
@@ -34,21 +35,19 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <tscpage/reader.h>
 
 #include "kselftest.h"
+#include "vvar.h"
 
 /*
  * The kernel's struct pvclock_vcpu_time_info, which the page holds, read
@@ -115,97 +114,6 @@ static bool read_line(const char *path, char *buf, size_t len)
 	fclose(f);
 	if (ok)
 		buf[strcspn(buf, "\n")] = '\0';
-	return ok;
-}
-
-/* Start and end of the mapping named @name in /proc/self/maps. */
-static bool find_mapping(const char *name, uintptr_t *start, uintptr_t *end)
-{
-	char line[512], nm[256];
-	bool found = false;
-	FILE *f;
-
-	f = fopen("/proc/self/maps", "r");
-	if (!f)
-		ksft_exit_fail_msg("/proc/self/maps: %s\n", strerror(errno));
-	while (!found && fgets(line, sizeof(line), f)) {
-		unsigned long s, e;
-
-		nm[0] = '\0';
-		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %255s", &s, &e,
-			   nm) >= 2 && !strcmp(nm, name)) {
-			*start = s;
-			*end = e;
-			found = true;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
-/*
- * The address of the kvmclock page, or 0 with @why set; @where says which
- * layout found it. The 6.12 layout is trusted only where it was checked:
- * kernels 5.6 to 6.12.
- */
-static uintptr_t find_page(long psize, const char **where, char *why,
-			   size_t whylen)
-{
-	unsigned int major = 0, minor = 0;
-	uintptr_t start, end;
-	struct utsname u;
-
-	if (find_mapping("[vvar_vclock]", &start, &end)) {
-		*where = "page 0 of [vvar_vclock]";
-		return start;
-	}
-	if (!find_mapping("[vvar]", &start, &end)) {
-		snprintf(why, whylen, "no [vvar] or [vvar_vclock] mapping");
-		return 0;
-	}
-	if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2) {
-		snprintf(why, whylen, "no [vvar_vclock], and no kernel version to trust the [vvar] layout by");
-		return 0;
-	}
-	if (major * 1000 + minor < 5006 || major * 1000 + minor > 6012) {
-		snprintf(why, whylen, "kernel %s: no [vvar_vclock], and the [vvar] layout is known for 5.6 to 6.12 only",
-			 u.release);
-		return 0;
-	}
-	if (end - start != 4 * (uintptr_t)psize) {
-		snprintf(why, whylen, "kernel %s: [vvar] is %lu bytes, not the 4 pages of the known layout",
-			 u.release, (unsigned long)(end - start));
-		return 0;
-	}
-	*where = "page 1 of [vvar]";
-	return start + (uintptr_t)psize;
-}
-
-static sigjmp_buf probe_env;
-
-static void probe_handler(int sig)
-{
-	siglongjmp(probe_env, sig);
-}
-
-/* Whether a load from @addr works, without dying of SIGBUS if not. */
-static bool probe(const void *addr)
-{
-	struct sigaction sa = { .sa_handler = probe_handler }, obus, osegv;
-	bool ok;
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, &obus);
-	sigaction(SIGSEGV, &sa, &osegv);
-	if (sigsetjmp(probe_env, 1) == 0) {
-		/* volatile: the load is the whole point, it must happen. */
-		(void)*(const volatile uint32_t *)addr;
-		ok = true;
-	} else {
-		ok = false;
-	}
-	sigaction(SIGBUS, &obus, NULL);
-	sigaction(SIGSEGV, &osegv, NULL);
 	return ok;
 }
 
@@ -335,12 +243,11 @@ int main(int argc, char **argv)
 	double sx = 0, sy = 0, sxx = 0, sxy = 0, slope, ppm, rmin, rmax;
 	double xbar, ybar, page_khz, meas_khz;
 	int64_t off_first, lo = INT64_MIN, hi = INT64_MAX;
-	char cs[64], why[256];
+	char cs[64];
 	const char *where = "";
 	struct point *pts;
 	uint32_t *widths;
-	long duration = 3, psize;
-	uintptr_t addr;
+	long duration = 3;
 	char *endp;
 	int opt, ret;
 
@@ -377,14 +284,9 @@ int main(int argc, char **argv)
 	if (strcmp(cs, "kvm-clock"))
 		ksft_exit_skip("current clocksource is %s, not kvm-clock: the kernel maps no kvmclock page\n",
 			       cs);
-	psize = sysconf(_SC_PAGESIZE);
-	addr = find_page(psize, &where, why, sizeof(why));
-	if (!addr)
-		ksft_exit_skip("kvmclock page not found: %s\n", why);
-	pg = (const struct tscpage_pvclock *)addr;
-	if (!probe(pg))
-		ksft_exit_skip("kvmclock page at %p is not mapped: the vDSO does not read it\n",
-			       (const void *)pg);
+	pg = tscpage_vvar_find(TSCPAGE_FORMAT_PVCLOCK, &where);
+	if (!pg)
+		ksft_exit_skip("kvmclock page not found: %s\n", where);
 
 	ret = tscpage_pvclock_sample(pg, MAX_RETRIES, &s);
 	if (ret == -EAGAIN)

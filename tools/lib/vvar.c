@@ -60,38 +60,78 @@ static bool readable(const void *addr)
 	return ok;
 }
 
-/* Page 0 of the pair (kvmclock, Hyper-V), or 0 if there is none we know. */
-static uintptr_t find_pair(long psize)
+/*
+ * Page 0 of the pair (kvmclock, Hyper-V) and the name of the layout that
+ * found it, or 0 and why there is none we know.
+ */
+static uintptr_t find_pair(long psize, const char **where)
 {
 	unsigned int major = 0, minor = 0;
 	uintptr_t start, end;
 	struct utsname u;
 
-	if (find_mapping("[vvar_vclock]", &start, &end))
-		return end - start >= 2 * (uintptr_t)psize ? start : 0;
-	if (!find_mapping("[vvar]", &start, &end) || uname(&u) ||
-	    sscanf(u.release, "%u.%u", &major, &minor) != 2)
+	if (find_mapping("[vvar_vclock]", &start, &end)) {
+		if (end - start < 2 * (uintptr_t)psize) {
+			*where = "[vvar_vclock] is shorter than two pages";
+			return 0;
+		}
+		*where = "[vvar_vclock]";
+		return start;
+	}
+	if (!find_mapping("[vvar]", &start, &end)) {
+		*where = "no [vvar] or [vvar_vclock] mapping";
 		return 0;
-	if (major * 1000 + minor < 5006 || major * 1000 + minor > 6012 ||
-	    end - start != 4 * (uintptr_t)psize)
+	}
+	if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2 ||
+	    major * 1000 + minor < 5006 || major * 1000 + minor > 6012) {
+		*where = "no [vvar_vclock], and the [vvar] layout is known for kernels 5.6 to 6.12 only";
 		return 0;
+	}
+	if (end - start != 4 * (uintptr_t)psize) {
+		*where = "[vvar] is not the four pages of the known layout";
+		return 0;
+	}
+	*where = "[vvar]";
 	return start + (uintptr_t)psize;
+}
+
+const void *tscpage_vvar_find(enum tscpage_format format, const char **where)
+{
+	long psize = sysconf(_SC_PAGESIZE);
+	bool pvclock = format == TSCPAGE_FORMAT_PVCLOCK;
+	uintptr_t page = find_pair(psize, where);
+	bool vclock;
+
+	if (!page)
+		return NULL;
+	vclock = !strcmp(*where, "[vvar_vclock]");
+	if (!pvclock)
+		page += (uintptr_t)psize;
+	if (!readable((const void *)page)) {
+		*where = pvclock ?
+			 "the kvmclock page is not mapped: no vDSO clock reads it" :
+			 "the Hyper-V page is not mapped: no vDSO clock reads it";
+		return NULL;
+	}
+	if (vclock)
+		*where = pvclock ? "page 0 of [vvar_vclock]" : "page 1 of [vvar_vclock]";
+	else
+		*where = pvclock ? "page 1 of [vvar]" : "page 2 of [vvar]";
+	return (const void *)page;
 }
 
 const void *tscpage_vvar_page(enum tscpage_format *format)
 {
-	long psize = sysconf(_SC_PAGESIZE);
-	uintptr_t pair = find_pair(psize);
+	const char *where;
+	const void *page;
 
-	if (!pair)
-		return NULL;
-	if (readable((const void *)pair)) {
+	page = tscpage_vvar_find(TSCPAGE_FORMAT_PVCLOCK, &where);
+	if (page) {
 		*format = TSCPAGE_FORMAT_PVCLOCK;
-		return (const void *)pair;
+		return page;
 	}
-	if (readable((const void *)(pair + (uintptr_t)psize))) {
+	page = tscpage_vvar_find(TSCPAGE_FORMAT_HVREF, &where);
+	if (page)
 		*format = TSCPAGE_FORMAT_HVREF;
-		return (const void *)(pair + (uintptr_t)psize);
-	}
-	return NULL;
+	return page;
 }

@@ -4,119 +4,55 @@
  * process for the vDSO, without dying when it is not there.
  *
  * Where the page is:
- *   6.18 (and the generic vDSO data store, 6.15+): first page of the
- *        "[vvar_vclock]" mapping (page 0 pvclock, page 1 Hyper-V TSC page);
- *   6.12 and older: page 1 of the 4-page "[vvar]" mapping (vdso-layout.lds.S:
+ *   newer kernels: page 0 of the "[vvar_vclock]" mapping (page 1 is the
+ *        Hyper-V TSC page);
+ *   5.6 to 6.12: page 1 of the 4-page "[vvar]" mapping (vdso-layout.lds.S:
  *        pvclock_page = vvar_start + PAGE_SIZE).
  * The kernel backs the page only while kvm-clock provides the vDSO clock
- * (VDSO_CLOCKMODE_PVCLOCK); otherwise touching it raises SIGBUS. So the read
- * runs under a SIGBUS/SIGSEGV handler that jumps back, and "could not read"
- * becomes "unknown", never a crash.
+ * (VDSO_CLOCKMODE_PVCLOCK); otherwise touching it raises SIGBUS. Finding and
+ * probing it is libtscpage's tscpage_vvar_find() (tools/lib/vvar.c), which
+ * asks the kernel to copy a byte of it instead of touching it, so "could not
+ * read" becomes "unknown", never a crash.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "vclock.h"
 
 #include <errno.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-static sigjmp_buf probe_env;
-
-static void probe_fault(int sig)
-{
-	siglongjmp(probe_env, sig);
-}
-
-struct map {
-	uintptr_t start, end;
-};
-
-static bool find_map(const char *name, struct map *m)
-{
-	char line[512];
-	FILE *f = fopen("/proc/self/maps", "r");
-	bool found = false;
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long s, e;
-		char *nm = strchr(line, '[');
-
-		if (!nm || strncmp(nm, name, strlen(name)) || nm[strlen(name)] != ']')
-			continue;
-		if (sscanf(line, "%lx-%lx", &s, &e) == 2) {
-			m->start = s;
-			m->end = e;
-			found = true;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
-}
+#include "vvar.h"
 
 void vclock_live(struct vclock_info *v)
 {
-	struct sigaction sa, old_bus, old_segv;
-	long page = sysconf(_SC_PAGESIZE);
 	const volatile uint8_t *p;
-	struct map m;
-	int sig;
+	const char *where;
+	uint32_t ver = 0, mul = 0;
 
 	memset(v, 0, sizeof(*v));
-	if (page <= 0)
-		page = 4096;
-	if (find_map("[vvar_vclock", &m)) {
-		p = (const volatile uint8_t *)m.start;
-		snprintf(v->where, sizeof(v->where), "[vvar_vclock] page 0");
-	} else if (find_map("[vvar", &m) && m.end - m.start >= 4 * (uintptr_t)page) {
-		p = (const volatile uint8_t *)(m.start + (uintptr_t)page);
-		snprintf(v->where, sizeof(v->where), "[vvar] page 1");
-	} else {
-		snprintf(v->why, sizeof(v->why), "no [vvar_vclock] or 4-page [vvar] mapping");
+	/* Found, and probed without a signal handler, as libtscpage does. */
+	p = tscpage_vvar_find(TSCPAGE_FORMAT_PVCLOCK, &where);
+	if (!p) {
+		snprintf(v->why, sizeof(v->why), "%s", where);
 		return;
 	}
+	snprintf(v->where, sizeof(v->where), "%s", where);
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = probe_fault;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, &old_bus);
-	sigaction(SIGSEGV, &sa, &old_segv);
-	sig = sigsetjmp(probe_env, 1);
-	if (!sig) {
-		uint32_t ver = 0, mul = 0;
-
-		for (int i = 0; i < 4; i++) {
-			ver |= (uint32_t)p[PVCLOCK_OFF_VERSION + i] << (8 * i);
-			mul |= (uint32_t)p[PVCLOCK_OFF_MUL + i] << (8 * i);
-		}
-		v->version = ver;
-		v->mul = mul;
-		v->shift = (int8_t)p[PVCLOCK_OFF_SHIFT];
-		v->flags = p[PVCLOCK_OFF_FLAGS];
-		v->have_params = true;
+	for (int i = 0; i < 4; i++) {
+		ver |= (uint32_t)p[PVCLOCK_OFF_VERSION + i] << (8 * i);
+		mul |= (uint32_t)p[PVCLOCK_OFF_MUL + i] << (8 * i);
 	}
-	sigaction(SIGBUS, &old_bus, NULL);
-	sigaction(SIGSEGV, &old_segv, NULL);
-
-	if (sig) {
-		snprintf(v->why, sizeof(v->why),
-			 "%s not backed (%s): kvm-clock is not the vDSO clock", v->where,
-			 sig == SIGBUS ? "SIGBUS" : "SIGSEGV");
-		v->have_params = false;
-		return;
-	}
+	v->version = ver;
+	v->mul = mul;
+	v->shift = (int8_t)p[PVCLOCK_OFF_SHIFT];
+	v->flags = p[PVCLOCK_OFF_FLAGS];
 	if (!v->mul) {
 		snprintf(v->why, sizeof(v->why), "%s readable but holds no pvclock data (mul 0)",
 			 v->where);
-		v->have_params = false;
 		return;
 	}
+	v->have_params = true;
 	v->known = true;
 }
 
