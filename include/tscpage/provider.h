@@ -21,6 +21,19 @@
  *                   (VDSO_CLOCKMODE_PVCLOCK or _HVCLOCK) when the kernel maps
  *                   it into the vDSO, else VDSO_CLOCKMODE_NONE
  *
+ * @subscribe:       optional: from now on, call @notify when the TSC
+ *                   frequency or offset changed (a migration); -EBUSY if
+ *                   another listener has it. Process context.
+ * @unsubscribe:     undoes @subscribe; on return no call of @notify is
+ *                   running or will start. Process context.
+ * @ack:             optional: the guest has re-read the page after a
+ *                   notification (Hyper-V: TSC emulation may stop; KVM:
+ *                   GUEST_STOPPED may be cleared). Process context.
+ *
+ * @notify runs in any context (hvsim: hard interrupt on the target CPU;
+ * hyperv: the kernel's reenlightenment work), may not sleep, and gets the
+ * CPU the notification arrived on.
+ *
  * Everything here is set before tscpage sees the provider and does not
  * change while tscpage holds it.
  */
@@ -30,6 +43,9 @@ struct tscpage_provider {
 	const void *page;
 	u32 tsc_khz;
 	int vdso_clock_mode;
+	int (*subscribe)(void (*notify)(unsigned int cpu));
+	void (*unsubscribe)(void);
+	void (*ack)(void);
 };
 
 /*

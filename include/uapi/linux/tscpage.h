@@ -99,6 +99,8 @@ struct tscpage_hvref {
  * MAP_PRIVATE copies and any other length or offset are refused).
  *
  * TSCPAGE_IOC_INFO: what the page is.
+ *
+ * read() and poll(): migration events, see struct tscpage_event.
  */
 
 #define TSCPAGE_PROVIDER_NAME_LEN	16
@@ -109,13 +111,13 @@ struct tscpage_hvref {
  * @flags:      TSCPAGE_INFO_* below
  * @provider:   who writes the page: "kvm", "hyperv" or "hvsim",
  *              NUL-terminated
- * @tsc_khz:    TSC frequency the page's parameters were made for, as the
- *              provider reports it
+ * @tsc_khz:    TSC frequency the page's parameters imply, as of the
+ *              last time tscpage looked (at most 100 ms ago)
  * @reserved0:  zero
- * @generation: starts at 0 and grows by one each time the provider tells
- *              tscpage that the TSC frequency or offset changed (a
- *              migration): a program that calibrated the raw TSC itself
- *              must recalibrate when it changes
+ * @generation: starts at 0 and grows by one with each event that changed
+ *              the page's parameters (a migration, told by the provider or
+ *              seen by tscpage): a program that calibrated the raw TSC
+ *              itself must recalibrate when it changes
  * @reserved:   zero
  */
 struct tscpage_info {
@@ -141,5 +143,75 @@ struct tscpage_info {
 
 #define TSCPAGE_IOC_MAGIC	0xE1
 #define TSCPAGE_IOC_INFO	_IOR(TSCPAGE_IOC_MAGIC, 0x01, struct tscpage_info)
+
+/*
+ * read(): migration events, oldest first, as whole struct tscpage_event
+ * records (a buffer smaller than one is -EINVAL). Each open file has its
+ * own cursor, starting at the events that come after open(). read()
+ * blocks until there is one, unless O_NONBLOCK (-EAGAIN); poll() reports
+ * EPOLLIN while there is one. tscpage keeps the last
+ * TSCPAGE_EVENT_RING events: a reader that falls further behind finds a
+ * gap in @seq and goes on from the oldest kept.
+ */
+#define TSCPAGE_EVENT_RING	256
+
+/* How tscpage heard of it. */
+enum tscpage_event_type {
+	/* The provider's reenlightenment notification. */
+	TSCPAGE_EVENT_NOTIFIED = 1,
+	/*
+	 * tscpage's own watch of the page (every 100 ms) found it changed
+	 * with no notification: new rate, a step, or GUEST_STOPPED newly set.
+	 */
+	TSCPAGE_EVENT_DETECTED = 2,
+	/*
+	 * The page stayed unusable (stuck mid-update, invalid, or absurd
+	 * parameters) so long that tscpage unregistered its clocksource and
+	 * the kernel switched to another one.
+	 */
+	TSCPAGE_EVENT_WITHDRAWN = 3,
+};
+
+/* The page's parameters changed: @generation grew with this event. */
+#define TSCPAGE_EVENT_CHANGED		(1U << 0)
+/* The pvclock page had GUEST_STOPPED set. */
+#define TSCPAGE_EVENT_GUEST_STOPPED	(1U << 1)
+/* tscpage acknowledged the notification to the provider. */
+#define TSCPAGE_EVENT_ACKED		(1U << 2)
+/*
+ * The page stepped back: tscpage no longer trusts it to be monotonic and
+ * guards every read from now on.
+ */
+#define TSCPAGE_EVENT_BACKWARD		(1U << 3)
+
+/**
+ * struct tscpage_event - one migration event, as read() returns it
+ * @seq:         1 for the first event since tscpage was loaded, then one
+ *               more for each
+ * @type:        enum tscpage_event_type
+ * @flags:       TSCPAGE_EVENT_* flags above
+ * @cpu:         the CPU the notification arrived on (NOTIFIED), or that
+ *               handled the event
+ * @old_tsc_khz: TSC frequency the page's parameters implied before
+ * @new_tsc_khz: and after
+ * @step_ns:     new parameters minus old ones, evaluated at the same TSC
+ *               value: the page clock's jump, 0 for a continuous change
+ * @guest_ns:    CLOCK_MONOTONIC when tscpage handled the event
+ * @generation:  struct tscpage_info.generation after the event
+ * @reserved:    zero
+ */
+struct tscpage_event {
+	__u64 seq;
+	__u32 type;
+	__u32 flags;
+	__u32 cpu;
+	__u32 old_tsc_khz;
+	__u32 new_tsc_khz;
+	__u32 reserved0;
+	__s64 step_ns;
+	__u64 guest_ns;
+	__u64 generation;
+	__u64 reserved[2];
+};
 
 #endif /* _UAPI_LINUX_TSCPAGE_H */
