@@ -41,7 +41,7 @@ enum tscpage_hvsim_fault {
 /* Status flags. */
 /* Hyper-V TSC emulation in progress: a notification not yet acknowledged. */
 #define TSCPAGE_HVSIM_EMULATING		(1U << 0)
-/* The pvclock page carries GUEST_STOPPED (cleared by the acknowledgement). */
+/* The pvclock page carries GUEST_STOPPED (cleared by the acknowledgment). */
 #define TSCPAGE_HVSIM_GUEST_STOPPED	(1U << 1)
 /* tscpage.ko listens for notifications. */
 #define TSCPAGE_HVSIM_SUBSCRIBED	(1U << 2)
@@ -61,10 +61,10 @@ enum tscpage_hvsim_fault {
  * @fault_ms_left: milliseconds until the active fault ends
  * @migrations:    migrations done
  * @notifications: notifications delivered
- * @acks:          acknowledgements received (and not dropped)
- * @acks_dropped:  acknowledgements dropped by the no_ack fault
+ * @acks:          acknowledgments received (and not dropped)
+ * @acks_dropped:  acknowledgments dropped by the no_ack fault
  * @ack_timeouts:  notifications still unacknowledged 1 s after delivery
- * @last_ack_ns:   notification to acknowledgement of the last one acked
+ * @last_ack_ns:   notification to acknowledgment of the last one acked
  * @max_ack_ns:    the longest of those since load
  * @tsc_offset:    cycles added to every CPU's TSC by migrations so far
  * @page_ns:       the page's clock now, in ns
@@ -110,7 +110,7 @@ struct tscpage_hvsim_status {
  * @reserved:    zero
  *
  * Returns once the new page is published and the notification sent; the
- * acknowledgement comes later (see @acks in the status).
+ * acknowledgment comes later (see @acks in the status).
  */
 struct tscpage_hvsim_migrate {
 	__u32 blackout_ms;
