@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /dev/tscpage: the provider's page, shared read-only with userspace, and
- * an ioctl that says what it is (include/uapi/linux/tscpage.h).
+ * /dev/tscpage: the provider's page, shared read-only with userspace, an
+ * ioctl that says what it is, and the migration events on read() and
+ * poll() (include/uapi/linux/tscpage.h; the events are events.c's).
  *
  * Mode 0444: the page holds nothing secret (every process already reads
  * the kvmclock and Hyper-V pages through the vDSO), like /dev/vmclock*.
@@ -18,6 +19,9 @@
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <asm/tsc.h>
@@ -27,11 +31,57 @@
 
 static const struct tscpage_provider *tscpage_dev_provider;
 
+/**
+ * struct tscpage_dev_file - an open /dev/tscpage
+ * @lock:   one read() at a time moves @cursor
+ * @cursor: seq of the last event this file has read
+ */
+struct tscpage_dev_file {
+	struct mutex lock;	/* serialises read() on this file */
+	u64 cursor;
+};
+
+/* A new file reads the events that come after its open(). */
 static int tscpage_dev_open(struct inode *inode, struct file *file)
 {
+	struct tscpage_dev_file *f;
+
 	if (file->f_mode & FMODE_WRITE)
 		return -EPERM;
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	mutex_init(&f->lock);
+	f->cursor = tscpage_events_head();
+	file->private_data = f;
 	return 0;
+}
+
+static int tscpage_dev_release(struct inode *inode, struct file *file)
+{
+	kfree(file->private_data);
+	return 0;
+}
+
+static ssize_t tscpage_dev_read(struct file *file, char __user *buf,
+				size_t count, loff_t *ppos)
+{
+	struct tscpage_dev_file *f = file->private_data;
+	ssize_t ret;
+
+	if (mutex_lock_interruptible(&f->lock))
+		return -ERESTARTSYS;
+	ret = tscpage_events_read(&f->cursor, buf, count,
+				  file->f_flags & O_NONBLOCK);
+	mutex_unlock(&f->lock);
+	return ret;
+}
+
+static __poll_t tscpage_dev_poll(struct file *file, poll_table *wait)
+{
+	struct tscpage_dev_file *f = file->private_data;
+
+	return tscpage_events_poll(READ_ONCE(f->cursor), file, wait);
 }
 
 /* vm_flags became read-only with their own setters in 6.3. */
@@ -102,7 +152,7 @@ static long tscpage_dev_ioctl(struct file *file, unsigned int cmd,
 	info.format = p->format;
 	info.flags = tscpage_dev_flags(p);
 	strscpy(info.provider, p->name, sizeof(info.provider));
-	info.tsc_khz = p->tsc_khz;
+	info.tsc_khz = tscpage_current_khz() ?: p->tsc_khz;
 	info.generation = tscpage_generation();
 	if (copy_to_user((void __user *)arg, &info, sizeof(info)))
 		return -EFAULT;
@@ -112,6 +162,9 @@ static long tscpage_dev_ioctl(struct file *file, unsigned int cmd,
 static const struct file_operations tscpage_dev_fops = {
 	.owner		= THIS_MODULE,
 	.open		= tscpage_dev_open,
+	.release	= tscpage_dev_release,
+	.read		= tscpage_dev_read,
+	.poll		= tscpage_dev_poll,
 	.mmap		= tscpage_dev_mmap,
 	.unlocked_ioctl	= tscpage_dev_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,

@@ -16,6 +16,7 @@
 #include <linux/build_bug.h>
 #include <linux/clocksource.h>
 #include <linux/delay.h>
+#include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
 #include <linux/printk.h>
@@ -48,11 +49,6 @@ static const void *tscpage_page;
  * parameters) time goes on from these at their rate instead of stopping.
  * Written only by its own CPU with preemption disabled; read only there.
  */
-union tscpage_params {
-	struct tscpage_pvclock pvclock;
-	struct tscpage_hvref hvref;
-};
-
 static DEFINE_PER_CPU(union tscpage_params, tscpage_last_good);
 DEFINE_PER_CPU(struct tscpage_stats, tscpage_stats);
 
@@ -64,6 +60,14 @@ static struct tp_atomic64 tscpage_last_ns;
 
 /* Whether the timekeeping core reads us (between ->enable and ->disable). */
 static bool tscpage_current;
+
+/*
+ * Registered with the timekeeping core: from register until unregister or
+ * withdrawal. Only changed in process context (module init and exit, the
+ * watch in reenlighten.c) under tscpage_cs_lock.
+ */
+static DEFINE_MUTEX(tscpage_cs_lock);
+static bool tscpage_registered;
 
 /*
  * The counters use this_cpu_*() operations: single instructions on x86, so
@@ -82,11 +86,22 @@ static __always_inline void tscpage_count_read(struct tscpage_stats *st,
 	}
 }
 
+/*
+ * A page that stepped back once (reenlighten.c) is guarded on every read,
+ * TSC_STABLE or not.
+ */
+static __always_inline bool tscpage_distrusted(void)
+{
+	return READ_ONCE(tscpage_migration_stats.distrust);
+}
+
 /* Preemption disabled by the caller. */
 static __always_inline u64 tscpage_guard(u64 ns)
 {
 	bool clamped;
 	u64 ret = tscpage_monotonic_guard(&tscpage_last_ns, ns, &clamped);
+
+	this_cpu_inc(tscpage_stats.guarded);
 
 	if (unlikely(clamped)) {
 		this_cpu_inc(tscpage_stats.clamps);
@@ -118,11 +133,18 @@ static u64 notrace tscpage_read_pvclock(struct clocksource *cs)
 	last = &this_cpu_ptr(&tscpage_last_good)->pvclock;
 	err = tscpage_pvclock_sample(tscpage_page, TSCPAGE_MAX_RETRIES, &s);
 	tscpage_count_read(st, s.retries);
-	if (likely(!err)) {
-		if (unlikely(s.params.version != last->version))
+	/* New parameters: adopted if a TSC could have them (params.c). */
+	if (likely(!err) && unlikely(s.params.version != last->version)) {
+		if (tscpage_params_sane(TSCPAGE_FORMAT_PVCLOCK,
+					(const union tscpage_params *)&s.params))
 			*last = s.params;
+		else
+			err = -EINVAL;
+	}
+	if (likely(!err)) {
 		ns = tscpage_pvclock_ns(&s.params, s.tsc);
-		if (likely(s.params.flags & TSCPAGE_PVCLOCK_TSC_STABLE))
+		if (likely(s.params.flags & TSCPAGE_PVCLOCK_TSC_STABLE) &&
+		    likely(!tscpage_distrusted()))
 			goto out;
 	} else {
 		tscpage_count_fallback(err, s.retries);
@@ -155,11 +177,17 @@ static u64 notrace tscpage_read_hvref(struct clocksource *cs)
 	last = &this_cpu_ptr(&tscpage_last_good)->hvref;
 	err = tscpage_hvref_sample(tscpage_page, TSCPAGE_MAX_RETRIES, &s);
 	tscpage_count_read(st, s.retries);
-	if (likely(!err)) {
-		if (unlikely(s.params.tsc_sequence != last->tsc_sequence))
+	if (likely(!err) &&
+	    unlikely(s.params.tsc_sequence != last->tsc_sequence)) {
+		if (tscpage_params_sane(TSCPAGE_FORMAT_HVREF,
+					(const union tscpage_params *)&s.params))
 			*last = s.params;
+		else
+			err = -EINVAL;
+	}
+	if (likely(!err)) {
 		ns = tscpage_hvref_ns(&s.params, s.tsc);
-		if (unlikely(check_tsc_unstable()))
+		if (unlikely(check_tsc_unstable() || tscpage_distrusted()))
 			ns = tscpage_guard(ns);
 	} else {
 		tscpage_count_fallback(err, s.retries);
@@ -281,6 +309,12 @@ int tscpage_clocksource_register(const struct tscpage_provider *provider,
 	}
 	if (err)
 		return err;
+	if (!tscpage_params_sane(provider->format, &params)) {
+		pr_err("%s page describes a TSC below 1 MHz or above 100 GHz (%u kHz): refused\n",
+		       provider->name,
+		       tscpage_params_khz(provider->format, &params));
+		return -EINVAL;
+	}
 
 	/*
 	 * Before the clocksource is registered no one reads these, and
@@ -297,7 +331,10 @@ int tscpage_clocksource_register(const struct tscpage_provider *provider,
 
 	tscpage_cs.rating = rating;
 	tscpage_cs.vdso_clock_mode = provider->vdso_clock_mode;
+	mutex_lock(&tscpage_cs_lock);
 	err = clocksource_register_hz(&tscpage_cs, NSEC_PER_SEC);
+	tscpage_registered = !err;
+	mutex_unlock(&tscpage_cs_lock);
 	if (err) {
 		pr_err("cannot register the clocksource: %d\n", err);
 		return err;
@@ -315,17 +352,35 @@ int tscpage_clocksource_register(const struct tscpage_provider *provider,
 }
 
 /*
- * The timekeeping core holds a reference on our module while tscpage is
- * the current clocksource (clocksource->owner), so module exit, our only
- * caller, runs only when it is not: rmmod of a current tscpage fails with
- * -EBUSY in the module loader and never reaches here. Unregistering then
- * fails only if we are the clocksource watchdog and nothing can replace
- * us; jiffies is always registered and always eligible, so it cannot.
+ * Called from module exit, and when the page stayed unusable
+ * (reenlighten.c).
+ *
+ * At module exit: the timekeeping core holds a reference on our module
+ * while tscpage is the current clocksource (clocksource->owner), so exit
+ * runs only when it is not: rmmod of a current tscpage fails with -EBUSY
+ * in the module loader and never reaches here.
+ *
+ * For an unusable page, the module stays: unregistering makes the timekeeping core switch to the
+ * best other clocksource, even over a user's choice of tscpage in
+ * current_clocksource (the kernel has no exported way to mark a
+ * clocksource unstable from outside its watchdog). Idempotent: module
+ * exit then finds nothing to do.
+ *
+ * Unregistering fails only if we are the clocksource watchdog and nothing
+ * can replace us; jiffies is always registered and always eligible, so it
+ * cannot. Process context; may sleep (a switch runs stop_machine()).
  */
 void tscpage_clocksource_unregister(void)
 {
-	int err = clocksource_unregister(&tscpage_cs);
+	int err;
 
-	if (err)
-		pr_err("clocksource_unregister failed: %d\n", err);
+	mutex_lock(&tscpage_cs_lock);
+	if (tscpage_registered) {
+		err = clocksource_unregister(&tscpage_cs);
+		if (err)
+			pr_err("clocksource_unregister failed: %d\n", err);
+		else
+			tscpage_registered = false;
+	}
+	mutex_unlock(&tscpage_cs_lock);
 }

@@ -3,7 +3,8 @@
  * tscpage: a clocksource read from a hypervisor-written TSC page.
  *
  * This file picks the provider of the page and wires it to the
- * clocksource, /dev/tscpage and debugfs. Module init and exit run in
+ * clocksource, /dev/tscpage, debugfs and the handling of migrations
+ * (reenlighten.c). Module init and exit run in
  * process context and may sleep.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -43,17 +44,6 @@ static const struct tscpage_source *const tscpage_sources[] = {
 
 static const struct tscpage_source *tscpage_source;
 static struct tscpage_provider tscpage_provider;
-
-/*
- * Migrations the provider has told us of (struct tscpage_info.generation).
- * No provider notifies yet, so it stays 0 until reenlightenment lands.
- */
-static atomic64_t tscpage_gen;
-
-u64 tscpage_generation(void)
-{
-	return atomic64_read(&tscpage_gen);
-}
 
 static int tscpage_pick_provider(void)
 {
@@ -110,8 +100,13 @@ static int __init tscpage_init(void)
 	err = tscpage_chardev_register(&tscpage_provider);
 	if (err)
 		goto err_clocksource;
+	err = tscpage_reenlighten_start(&tscpage_provider);
+	if (err)
+		goto err_chardev;
 	return 0;
 
+err_chardev:
+	tscpage_chardev_unregister();
 err_clocksource:
 	tscpage_clocksource_unregister();
 err_debugfs:
@@ -128,6 +123,7 @@ err_debugfs:
  */
 static void __exit tscpage_exit(void)
 {
+	tscpage_reenlighten_stop();
 	tscpage_chardev_unregister();
 	tscpage_clocksource_unregister();
 	tscpage_debugfs_exit();

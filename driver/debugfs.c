@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /sys/kernel/debug/tscpage/: the readers' counters (struct tscpage_stats),
- * one file each, summed over CPUs (max_retries: the largest). Reading
- * takes no lock: each sum is of counters that may move while it is made.
+ * one file each, summed over CPUs (max_retries: the largest); the
+ * migration handling's (struct tscpage_migration_stats) and the
+ * generation. Reading takes no lock: each sum is of counters that may
+ * move while it is made.
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -26,7 +28,17 @@ static const struct tscpage_counter tscpage_counters[] = {
 	{ "fallbacks", offsetof(struct tscpage_stats, fallbacks) },
 	{ "invalid", offsetof(struct tscpage_stats, invalid) },
 	{ "clamps", offsetof(struct tscpage_stats, clamps) },
+	{ "guarded", offsetof(struct tscpage_stats, guarded) },
 };
+
+static int tscpage_generation_get(void *data, u64 *val)
+{
+	*val = tscpage_generation();
+	return 0;
+}
+
+DEFINE_DEBUGFS_ATTRIBUTE(tscpage_generation_fops, tscpage_generation_get,
+			 NULL, "%llu\n");
 
 static int tscpage_counter_get(void *data, u64 *val)
 {
@@ -60,6 +72,20 @@ void tscpage_debugfs_init(void)
 					   tscpage_debugfs_dir,
 					   (void *)&tscpage_counters[i],
 					   &tscpage_counter_fops);
+
+	/* reenlighten.c's, read without its lock. */
+	debugfs_create_u64("notifications", 0444, tscpage_debugfs_dir,
+			   &tscpage_migration_stats.notifications);
+	debugfs_create_u64("detections", 0444, tscpage_debugfs_dir,
+			   &tscpage_migration_stats.detections);
+	debugfs_create_u64("acks", 0444, tscpage_debugfs_dir,
+			   &tscpage_migration_stats.acks);
+	debugfs_create_u32("withdrawn", 0444, tscpage_debugfs_dir,
+			   &tscpage_migration_stats.withdrawn);
+	debugfs_create_u32("distrust", 0444, tscpage_debugfs_dir,
+			   &tscpage_migration_stats.distrust);
+	debugfs_create_file_unsafe("generation", 0444, tscpage_debugfs_dir,
+				   NULL, &tscpage_generation_fops);
 }
 
 void tscpage_debugfs_exit(void)

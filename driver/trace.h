@@ -3,6 +3,9 @@
  * Tracepoints of tscpage, under the "tscpage" system:
  * perf record -e 'tscpage:*', or /sys/kernel/tracing/events/tscpage/.
  *
+ * tscpage_event fires in process context, once for each event read()
+ * returns on /dev/tscpage.
+ *
  * tscpage_fallback and tscpage_clamp fire inside the clocksource read, in
  * any context including NMI. Should the trace clock itself be this
  * clocksource (trace_clock "mono" while tscpage is current), an event
@@ -60,6 +63,32 @@ TRACE_EVENT(tscpage_clamp,
 			   __entry->held = held;),
 	    TP_printk("ns=%llu held_at=%llu behind=%llu", __entry->ns,
 		      __entry->held, __entry->held - __entry->ns)
+);
+
+TRACE_EVENT(tscpage_event,
+	    TP_PROTO(const struct tscpage_event *e),
+	    TP_ARGS(e),
+	    TP_STRUCT__entry(__field(u32, type)
+			     __field(u32, flags)
+			     __field(u32, cpu)
+			     __field(u32, old_khz)
+			     __field(u32, new_khz)
+			     __field(s64, step_ns)
+			     __field(u64, generation)),
+	    TP_fast_assign(__entry->type = e->type;
+			   __entry->flags = e->flags;
+			   __entry->cpu = e->cpu;
+			   __entry->old_khz = e->old_tsc_khz;
+			   __entry->new_khz = e->new_tsc_khz;
+			   __entry->step_ns = e->step_ns;
+			   __entry->generation = e->generation;),
+	    TP_printk("type=%s flags=%#x cpu=%u tsc_khz=%u->%u step_ns=%lld generation=%llu",
+		      __print_symbolic(__entry->type,
+				       { TSCPAGE_EVENT_NOTIFIED, "notified" },
+				       { TSCPAGE_EVENT_DETECTED, "detected" },
+				       { TSCPAGE_EVENT_WITHDRAWN, "withdrawn" }),
+		      __entry->flags, __entry->cpu, __entry->old_khz,
+		      __entry->new_khz, __entry->step_ns, __entry->generation)
 );
 
 #endif /* _TSCPAGE_TRACE_H */

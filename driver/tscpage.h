@@ -5,6 +5,8 @@
 
 #include <linux/atomic.h>
 #include <linux/percpu.h>
+#include <linux/poll.h>
+#include <linux/types.h>
 #include <tscpage/provider.h>
 
 /**
@@ -37,6 +39,8 @@ extern const struct tscpage_source tscpage_source_hvsim;
  *               sequence 0) or its parameters unusable
  * @clamps:      reads the monotonic guard held back to the last time
  *               handed out
+ * @guarded:     reads that went through the monotonic guard (page not
+ *               TSC_STABLE, TSCs unsynchronized, page distrusted, fallback)
  *
  * Per CPU: each CPU writes only its own, with preemption disabled.
  */
@@ -47,9 +51,26 @@ struct tscpage_stats {
 	u64 fallbacks;
 	u64 invalid;
 	u64 clamps;
+	u64 guarded;
 };
 
 DECLARE_PER_CPU(struct tscpage_stats, tscpage_stats);
+
+/* A copy of the page's parameters, in its format. */
+union tscpage_params {
+	struct tscpage_pvclock pvclock;
+	struct tscpage_hvref hvref;
+};
+
+/* params.c: what a set of parameters means. */
+bool tscpage_params_sane(enum tscpage_format format,
+			 const union tscpage_params *p);
+u32 tscpage_params_khz(enum tscpage_format format,
+		       const union tscpage_params *p);
+u64 tscpage_params_ns(enum tscpage_format format,
+		      const union tscpage_params *p, u64 tsc);
+int tscpage_params_sample(enum tscpage_format format, const void *page,
+			  union tscpage_params *p, u64 *tsc);
 
 int tscpage_clocksource_register(const struct tscpage_provider *provider,
 				 int rating);
@@ -59,7 +80,39 @@ bool tscpage_clocksource_is_current(void);
 int tscpage_chardev_register(const struct tscpage_provider *provider);
 void tscpage_chardev_unregister(void);
 
+/* events.c: the ring read() and poll() on /dev/tscpage serve. */
+void tscpage_event_add(struct tscpage_event *e);
+u64 tscpage_events_head(void);
+ssize_t tscpage_events_read(u64 *cursor, char __user *buf, size_t count,
+			    bool nonblock);
+__poll_t tscpage_events_poll(u64 cursor, struct file *file,
+			     struct poll_table_struct *wait);
+
+/**
+ * struct tscpage_migration_stats - what reenlighten.c went through
+ * @notifications: notifications from the provider handled
+ * @detections:    changes of the page found with no notification
+ * @acks:          acknowledgments sent to the provider
+ * @withdrawn:     1 once the clocksource was withdrawn (page unusable)
+ * @distrust:      1 once the page stepped back: every read is guarded
+ *
+ * Written under reenlighten.c's mutex; read without it (debugfs).
+ */
+struct tscpage_migration_stats {
+	u64 notifications;
+	u64 detections;
+	u64 acks;
+	u32 withdrawn;
+	u32 distrust;
+};
+
+extern struct tscpage_migration_stats tscpage_migration_stats;
+
+/* reenlighten.c */
+int tscpage_reenlighten_start(const struct tscpage_provider *provider);
+void tscpage_reenlighten_stop(void);
 u64 tscpage_generation(void);
+u32 tscpage_current_khz(void);
 
 void tscpage_debugfs_init(void);
 void tscpage_debugfs_exit(void);

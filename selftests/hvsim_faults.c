@@ -116,8 +116,12 @@ static const struct row rows[] = {
 	/* Before backward and torn: after them every read is guarded. */
 	{ .fault = TSCPAGE_HVSIM_FAULT_STABLE_FLAP, .formats = PV,
 	  .for_ms = 1000, .c = { [C_GUARDED] = GROWS }, .ev = EV_NONE },
+	/*
+	 * The page did not change (no CHANGED), but the provider's word
+	 * that the TSC did is enough for the generation to grow.
+	 */
 	{ .fault = TSCPAGE_HVSIM_FAULT_NOTIFY_NOCHANGE, .formats = PV | HV,
-	  .for_ms = 300, .c = { [C_GENERATION] = SAME },
+	  .for_ms = 300, .c = { [C_GENERATION] = GROWS },
 	  .hv = { [H_ACKS] = GROWS },
 	  .ev = EV_MATCH, .ev_type = TSCPAGE_EVENT_NOTIFIED,
 	  .ev_set = TSCPAGE_EVENT_ACKED, .ev_clear = TSCPAGE_EVENT_CHANGED },

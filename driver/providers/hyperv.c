@@ -10,6 +10,17 @@
  * clock_gettime() can read it in userspace as hyperv_clocksource_tsc_page
  * does. A sequence of 0 means the page is not (or no longer) valid (TLFS
  * 12.7.2): the hypervisor never filled it in, or withdrew it.
+ *
+ * Reenlightenment: where Hyper-V grants the frequency MSRs and
+ * reenlightenment (the conditions of hv_init.c's own check), tscpage
+ * registers the kernel's one TSC-change callback (set_hv_tscchange_cb()).
+ * The kernel keeps a single callback and KVM takes it when it runs nested
+ * on Hyper-V, so tscpage takes it only while kvm is not loaded; a kvm
+ * loaded later takes it over (and tscpage's unload then clears KVM's: the
+ * kernel offers no way to tell). The callback runs from the kernel's
+ * reenlightenment work, in process context, after Hyper-V has started
+ * emulating the TSC; the acknowledgment (hyperv_stop_tsc_emulation()) ends
+ * the emulation and re-reads the TSC frequency into tsc_khz.
  */
 #include <linux/clocksource.h>
 #include <linux/compiler.h>
@@ -19,8 +30,58 @@
 #include "../tscpage.h"
 
 #if IS_ENABLED(CONFIG_HYPERV_TIMER)
+#include <linux/module.h>
+#include <linux/smp.h>
 #include <clocksource/hyperv_timer.h>
+#include <asm/mshyperv.h>
 #include <asm/tsc.h>
+
+static void (*tscpage_hv_notify)(unsigned int cpu);
+
+static void tscpage_hv_tscchange(void)
+{
+	tscpage_hv_notify(raw_smp_processor_id());
+}
+
+static bool tscpage_hv_reenlightenment(void)
+{
+	return (ms_hyperv.features & HV_ACCESS_FREQUENCY_MSRS) &&
+	       (ms_hyperv.misc_features & HV_FEATURE_FREQUENCY_MSRS_AVAILABLE) &&
+	       (ms_hyperv.features & HV_ACCESS_REENLIGHTENMENT);
+}
+
+static int tscpage_hv_subscribe(void (*notify)(unsigned int cpu))
+{
+	void *kvm;
+
+	if (!tscpage_hv_reenlightenment())
+		return -EOPNOTSUPP;
+	/* KVM's own callback is there whenever kvm is loaded. */
+	kvm = __symbol_get("kvm_x86_vendor_init");
+	if (kvm) {
+		__symbol_put("kvm_x86_vendor_init");
+		return -EBUSY;
+	}
+	tscpage_hv_notify = notify;
+	set_hv_tscchange_cb(tscpage_hv_tscchange);
+	return 0;
+}
+
+/*
+ * clear_hv_tscchange_cb() stops the notifications at the hypervisor; the
+ * kernel's work may still be about to call us, and it is not ours to
+ * flush, so the callback stays safe to call: tscpage_hv_notify stays
+ * valid for as long as tscpage.ko (which holds it) is loaded.
+ */
+static void tscpage_hv_unsubscribe(void)
+{
+	clear_hv_tscchange_cb();
+}
+
+static void tscpage_hv_ack(void)
+{
+	hyperv_stop_tsc_emulation();
+}
 
 static unsigned long tscpage_hv_tsc_pfn(const void *page)
 {
@@ -51,6 +112,9 @@ static int tscpage_hyperv_get(struct tscpage_provider *p, const char **why)
 		.page			= page,
 		.tsc_khz		= tsc_khz,
 		.vdso_clock_mode	= VDSO_CLOCKMODE_HVCLOCK,
+		.subscribe		= tscpage_hv_subscribe,
+		.unsubscribe		= tscpage_hv_unsubscribe,
+		.ack			= tscpage_hv_ack,
 	};
 	return 0;
 #else

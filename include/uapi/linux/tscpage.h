@@ -114,10 +114,11 @@ struct tscpage_hvref {
  * @tsc_khz:    TSC frequency the page's parameters imply, as of the
  *              last time tscpage looked (at most 100 ms ago)
  * @reserved0:  zero
- * @generation: starts at 0 and grows by one with each event that changed
- *              the page's parameters (a migration, told by the provider or
- *              seen by tscpage): a program that calibrated the raw TSC
- *              itself must recalibrate when it changes
+ * @generation: starts at 0 and grows by one with each migration event:
+ *              every notification by the provider, and every change of
+ *              the page's parameters tscpage sees: a program that
+ *              calibrated the raw TSC itself must recalibrate when it
+ *              changes
  * @reserved:   zero
  */
 struct tscpage_info {
@@ -172,7 +173,10 @@ enum tscpage_event_type {
 	TSCPAGE_EVENT_WITHDRAWN = 3,
 };
 
-/* The page's parameters changed: @generation grew with this event. */
+/*
+ * The page's parameters changed. @generation grows with every such event
+ * and with every NOTIFIED one.
+ */
 #define TSCPAGE_EVENT_CHANGED		(1U << 0)
 /* The pvclock page had GUEST_STOPPED set. */
 #define TSCPAGE_EVENT_GUEST_STOPPED	(1U << 1)
