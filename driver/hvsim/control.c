@@ -43,6 +43,8 @@ static void hvsim_status(struct hvsim *sim, struct tscpage_hvsim_status *st)
 		st->flags |= TSCPAGE_HVSIM_GUEST_STOPPED;
 	if (hvsim_allow_tsc_writes)
 		st->flags |= TSCPAGE_HVSIM_TSC_WRITES;
+	if (hvsim_tsc_ignored)
+		st->flags |= TSCPAGE_HVSIM_TSC_IGNORED;
 	if (sim->fault != TSCPAGE_HVSIM_FAULT_NONE) {
 		left = ktime_ms_delta(sim->fault_until, ktime_get());
 		st->fault_ms_left = left > 0 ? left : 0;
@@ -75,6 +77,8 @@ static int hvsim_ctl_migrate(struct hvsim *sim,
 		return -EINVAL;
 	if (m->tsc_offset && !hvsim_allow_tsc_writes)
 		return -EPERM;
+	if (m->tsc_offset && hvsim_tsc_ignored)
+		return -EOPNOTSUPP;
 	/* A migration would overwrite what the fault does to the page. */
 	if (hvsim_page_spoiled(sim))
 		return -EBUSY;
@@ -89,6 +93,8 @@ static int hvsim_ctl_desync(struct hvsim *sim,
 		return -EINVAL;
 	if (!hvsim_allow_tsc_writes)
 		return -EPERM;
+	if (hvsim_tsc_ignored)
+		return -EOPNOTSUPP;
 	return hvsim_desync(sim, d);
 }
 

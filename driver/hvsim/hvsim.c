@@ -44,6 +44,9 @@ bool hvsim_allow_tsc_writes;
 module_param_named(allow_tsc_writes, hvsim_allow_tsc_writes, bool, 0444);
 MODULE_PARM_DESC(allow_tsc_writes, "DESTRUCTIVE: let migrate --tsc-offset and desync write every CPU's TSC (default 0)");
 
+/* allow_tsc_writes=1 on a CPU that ignores TSC writes. */
+bool hvsim_tsc_ignored;
+
 struct hvsim hvsim = {
 	.lock = __RAW_SPIN_LOCK_UNLOCKED(hvsim.lock),
 	.ctl_lock = __MUTEX_INITIALIZER(hvsim.ctl_lock),
@@ -92,8 +95,13 @@ static int __init hvsim_init(void)
 		return err;
 	}
 	hvsim_page_start(sim);
-	if (hvsim_allow_tsc_writes)
-		pr_warn("allow_tsc_writes=1: migrate --tsc-offset and desync will write the TSCs\n");
+	if (hvsim_allow_tsc_writes) {
+		hvsim_tsc_ignored = !hvsim_tsc_writes_work();
+		if (hvsim_tsc_ignored)
+			pr_info("allow_tsc_writes=1, but this CPU ignores TSC writes (QEMU under TCG does): migrate --tsc-offset and desync will fail\n");
+		else
+			pr_warn("allow_tsc_writes=1: migrate --tsc-offset and desync will write the TSCs\n");
+	}
 	return 0;
 }
 

@@ -140,6 +140,7 @@ struct hvsim {
 
 extern struct hvsim hvsim;
 extern bool hvsim_allow_tsc_writes;
+extern bool hvsim_tsc_ignored;
 
 /* page.c */
 int hvsim_page_init(struct hvsim *sim, unsigned int update_hz,
@@ -171,6 +172,7 @@ int hvsim_migrate(struct hvsim *sim, const struct tscpage_hvsim_migrate *m,
 		  unsigned int how);
 int hvsim_notify(struct hvsim *sim, int cpu);
 int hvsim_desync(struct hvsim *sim, const struct tscpage_hvsim_desync *d);
+bool hvsim_tsc_writes_work(void);
 void hvsim_ack_watch_work(struct work_struct *work);
 void hvsim_notify_init(struct hvsim *sim);
 void hvsim_notify_exit(struct hvsim *sim);

@@ -47,6 +47,29 @@ static int hvsim_tsc_add(s64 cycles)
 	return wrmsrl_safe(MSR_IA32_TSC, rdtsc() + cycles) ? -EIO : 0;
 }
 
+/*
+ * Module init, with allow_tsc_writes=1: does this CPU's TSC move when
+ * written? QEMU under TCG accepts the write and ignores it. Moves the TSC
+ * by 2^30 cycles and back, with interrupts off so nothing on this CPU
+ * reads it meanwhile.
+ */
+bool hvsim_tsc_writes_work(void)
+{
+	unsigned long flags;
+	bool moved = false;
+	u64 before;
+
+	local_irq_save(flags);
+	before = rdtsc_ordered();
+	if (!hvsim_tsc_add(1LL << 30)) {
+		moved = rdtsc_ordered() - before >= 1ULL << 29;
+		if (moved)
+			hvsim_tsc_add(-(1LL << 30));
+	}
+	local_irq_restore(flags);
+	return moved;
+}
+
 struct hvsim_stop {
 	struct hvsim *sim;
 	const struct tscpage_hvsim_migrate *m;

@@ -73,7 +73,7 @@ void ctl_refused(const struct ctl_refusal *r, int err)
 			fprintf(stderr, "fault %s does not apply to this page format%s%s\n",
 				r->fault, sep, detail);
 		else
-			fprintf(stderr, "%s: not supported by this tscpage_hvsim%s%s\n",
+			fprintf(stderr, "%s: not supported here: this CPU ignores TSC writes (QEMU under TCG does; status shows TSC_IGNORED)%s%s\n",
 				r->request, sep, detail);
 		break;
 	case EBUSY:

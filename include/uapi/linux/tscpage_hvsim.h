@@ -7,8 +7,9 @@
  * a bad value (unknown fault, out-of-range number, non-zero reserved
  * field) is -EINVAL, a fault that does not apply to the page's format is
  * -EOPNOTSUPP, a fault while another is active is -EBUSY, a TSC write
- * while the module was loaded without allow_tsc_writes=1 is -EPERM; in
- * every such case the simulator is exactly as it was.
+ * while the module was loaded without allow_tsc_writes=1 is -EPERM, and
+ * -EOPNOTSUPP on a CPU that ignores TSC writes (TSCPAGE_HVSIM_TSC_IGNORED);
+ * in every such case the simulator is exactly as it was.
  */
 #ifndef _UAPI_LINUX_TSCPAGE_HVSIM_H
 #define _UAPI_LINUX_TSCPAGE_HVSIM_H
@@ -45,8 +46,13 @@ enum tscpage_hvsim_fault {
 #define TSCPAGE_HVSIM_GUEST_STOPPED	(1U << 1)
 /* tscpage.ko listens for notifications. */
 #define TSCPAGE_HVSIM_SUBSCRIBED	(1U << 2)
-/* Loaded with allow_tsc_writes=1: migrate --tsc-offset and desync work. */
+/* Loaded with allow_tsc_writes=1: migrate --tsc-offset and desync allowed. */
 #define TSCPAGE_HVSIM_TSC_WRITES	(1U << 3)
+/*
+ * ... but this CPU ignores writes to its TSC (QEMU under TCG does), so
+ * they fail with EOPNOTSUPP. Found at load by a write and a read back.
+ */
+#define TSCPAGE_HVSIM_TSC_IGNORED	(1U << 4)
 
 /**
  * struct tscpage_hvsim_status - answer of TSCPAGE_HVSIM_IOC_STATUS
