@@ -8,6 +8,8 @@
 #   make verify               the main job: one guest, driver loaded, verdict
 #   make check                the whole test suite (every kernel of the matrix)
 #   make check-host           the reader's host tests alone (no VM)
+#   make verify-host          host mode: clock_warp on this machine's own
+#                             clocks, as a normal user, no module
 #   make bench                read-latency table and plot (bench/results/)
 #
 # Kbuild options pass through: make W=1, make C=1 (sparse).
@@ -15,7 +17,8 @@
 KDIR ?= /lib/modules/$(shell uname -r)/build
 OUTPUT ?= $(CURDIR)/build/selftests
 
-.PHONY: all modules modules_install clean selftests verify check check-host bench
+.PHONY: all modules modules_install clean selftests verify check check-host bench \
+	verify-host
 
 all: modules selftests
 
@@ -40,6 +43,15 @@ check:
 
 bench:
 	$(MAKE) -C bench run
+
+# Host mode: clock_warp for this machine, run as a normal user (nobody when
+# root) for VERIFY_HOST_S seconds: on a KVM guest, a real hypervisor's clock.
+VERIFY_HOST_S ?= 10
+verify-host:
+	$(MAKE) -C selftests OUTPUT="$(CURDIR)/build/host-mode" \
+		"$(CURDIR)/build/host-mode/clock_warp"
+	selftests/run-host "$(CURDIR)/build/host-mode/clock_warp" \
+		--duration $(VERIFY_HOST_S)
 
 check-host:
 	$(MAKE) -C tests/host OUTPUT="$(CURDIR)/build/host"
