@@ -45,8 +45,10 @@ function abs(x) { return x < 0 ? -x : x }
 FILENAME == ARGV[1] {
 	id = $1
 	if ($3 == "fault") {
-		fault[id] = fault[id] (fault[id] == "" ? "" : "; ") \
-			    "tscpage-ctl " substr($0, index($0, $6))
+		d = "tscpage-ctl"
+		for (i = 6; i <= NF; i++)
+			d = d " " $i
+		fault[id] = fault[id] (fault[id] == "" ? "" : "; ") d
 		next
 	}
 	nev++
@@ -123,8 +125,25 @@ END {
 		win = 1e9
 	for (q = 1; q <= nrun; q++) {
 		r = run_name[q]
-		# The TSC's rate over the run, cycles per ns.
+		# The TSC's rate over the run, cycles per ns: over the whole
+		# run first, then twice again over the intervals whose clock
+		# kept within 50 us of the TSC at the previous estimate, so
+		# that a step (an injected fault) does not bend the rate the
+		# steps are measured with.
 		rate[r] = nb[r] > 1 ? (bt[r, nb[r]] - bt[r, 1]) / (bm[r, nb[r]] - bm[r, 1]) : 0
+		for (pass = 0; pass < 2 && rate[r]; pass++) {
+			st = sm = 0
+			for (i = 2; i <= nb[r]; i++) {
+				dm = bm[r, i] - bm[r, i - 1]
+				dt = bt[r, i] - bt[r, i - 1]
+				if (abs(dm - dt / rate[r]) < 50000) {
+					st += dt
+					sm += dm
+				}
+			}
+			if (sm > 0)
+				rate[r] = st / sm
+		}
 		lost[r] = 0
 		for (i = 2; i <= nb[r]; i++)
 			lost[r] += bseq[r, i] - bseq[r, i - 1] - 1
