@@ -11,6 +11,7 @@
 #   make verify-host          host mode: clock_warp on this machine's own
 #                             clocks, as a normal user, no module
 #   make bench                read-latency table and plot (bench/results/)
+#   make bench-guest          in-kernel read of every clocksource, in a guest
 #
 # Kbuild options pass through: make W=1, make C=1 (sparse).
 
@@ -18,6 +19,7 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 OUTPUT ?= $(CURDIR)/build/selftests
 
 .PHONY: all modules modules_install clean selftests verify check check-host bench \
+	bench-guest \
 	verify-host
 
 all: modules selftests
@@ -43,6 +45,10 @@ check:
 
 bench:
 	$(MAKE) -C bench run
+
+bench-guest:
+	tools/vmtest/vmtest --kernel 6.12 --plan bench/guest.plan \
+		--test clocksource_bench
 
 # Host mode: clock_warp for this machine, run as a normal user (nobody when
 # root) for VERIFY_HOST_S seconds: on a KVM guest, a real hypervisor's clock.

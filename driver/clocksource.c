@@ -229,6 +229,12 @@ static struct clocksource tscpage_cs = {
 	.owner		= THIS_MODULE,
 };
 
+/* One read of the page, as the timekeeping core would (bench.c). */
+u64 tscpage_clocksource_read(void)
+{
+	return tscpage_cs.read(&tscpage_cs);
+}
+
 bool tscpage_clocksource_is_current(void)
 {
 	return READ_ONCE(tscpage_current);

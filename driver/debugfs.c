@@ -86,6 +86,7 @@ void tscpage_debugfs_init(void)
 			   &tscpage_migration_stats.distrust);
 	debugfs_create_file_unsafe("generation", 0444, tscpage_debugfs_dir,
 				   NULL, &tscpage_generation_fops);
+	tscpage_bench_init(tscpage_debugfs_dir);
 }
 
 void tscpage_debugfs_exit(void)

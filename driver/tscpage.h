@@ -76,6 +76,7 @@ int tscpage_clocksource_register(const struct tscpage_provider *provider,
 				 int rating);
 void tscpage_clocksource_unregister(void);
 bool tscpage_clocksource_is_current(void);
+u64 tscpage_clocksource_read(void);
 
 int tscpage_chardev_register(const struct tscpage_provider *provider);
 void tscpage_chardev_unregister(void);
@@ -113,6 +114,9 @@ int tscpage_reenlighten_start(const struct tscpage_provider *provider);
 void tscpage_reenlighten_stop(void);
 u64 tscpage_generation(void);
 u32 tscpage_current_khz(void);
+
+struct dentry;
+void tscpage_bench_init(struct dentry *dir);
 
 void tscpage_debugfs_init(void);
 void tscpage_debugfs_exit(void);
