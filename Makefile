@@ -47,8 +47,12 @@ bench:
 	$(MAKE) -C bench run
 
 bench-guest:
+	$(MAKE) -C bench OUTPUT=$(CURDIR)/build/bench-static LDFLAGS=-static
 	tools/vmtest/vmtest --kernel 6.12 --plan bench/guest.plan \
 		--test clocksource_bench
+	tools/vmtest/vmtest --kernel 6.12 --plan bench/guest.plan \
+		--test clock_latency \
+		--add $(CURDIR)/build/bench-static/clock_latency:/opt/tscpage/selftests/clock_latency
 
 # Host mode: clock_warp for this machine, run as a normal user (nobody when
 # root) for VERIFY_HOST_S seconds: on a KVM guest, a real hypervisor's clock.
