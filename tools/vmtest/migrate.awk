@@ -6,6 +6,7 @@
 #
 # usage: awk -v step_us=B -v lag_low=L -v lag_high=H -v interval_ms=I \
 #            [-v plot=FILE] [-v kernel_log=FILE] \
+#            (plot: the lag over host time to FILE, the events to FILE.events)
 #            -f migrate.awk events.log beacon.log
 #
 # events.log (tools/vmtest/migrate), one line per event:
@@ -312,16 +313,17 @@ END {
 		}
 		for (bk = 0; bk <= int((ev_t1[nev] + 3e9 - h_first) / 1e8); bk++)
 			if (bk in low)
-				printf "%.1f %.1f 0 -\n", bk / 10, low[bk] - base > plot
+				printf "%.1f %.1f\n", bk / 10, low[bk] - base > plot
 		for (e = 1; e <= nev; e++) {
 			bk = int((ev_t1[e] - h_first) / 1e8)
 			for (j = bk; j < bk + 20 && !(j in low); j++)
 				;
 			if (j in low)
-				printf "%.1f %.1f 1 %s\n", (ev_t1[e] - h_first) / 1e9,
+				printf "%.1f %.1f %s\n", (ev_t1[e] - h_first) / 1e9,
 				       low[j] - base,
-				       substr(ev_kind[e], 1, 1) ev_k[e] > plot
+				       substr(ev_kind[e], 1, 1) ev_k[e] > (plot ".events")
 		}
 		close(plot)
+		close(plot ".events")
 	}
 }

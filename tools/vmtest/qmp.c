@@ -23,8 +23,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
+
+#include "unix_connect.h"
 
 #define REPLY_TIMEOUT_MS	60000
 
@@ -116,8 +116,7 @@ static int send_all(int fd, const char *s)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	long long deadline;
+	const char *path;
 	long wait_ms = 0;
 	int times = 0;
 	char *line;
@@ -131,33 +130,21 @@ int main(int argc, char **argv)
 		times = 1;
 		i++;
 	}
-	if (argc - i < 1 || strlen(argv[i]) >= sizeof(sa.sun_path)) {
+	if (argc - i < 1) {
 		fprintf(stderr, "usage: qmp [--wait-ms N] [--times] SOCKET JSON|sleep:MS...\n");
 		return 3;
 	}
-	strcpy(sa.sun_path, argv[i++]);
-	deadline = now_ms() + wait_ms;
-	for (;;) {
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			perror("qmp: socket");
-			return 2;
-		}
-		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-			break;
-		close(fd);
-		if (now_ms() >= deadline) {
-			fprintf(stderr, "qmp: connect %s: %s\n", sa.sun_path,
-				strerror(errno));
-			return 2;
-		}
-		usleep(20000);
+	path = argv[i++];
+	fd = unix_connect(path, wait_ms);
+	if (fd < 0) {
+		fprintf(stderr, "qmp: connect %s: %s\n", path, strerror(errno));
+		return 2;
 	}
 	/* The greeting, then capabilities negotiation. */
 	if (read_line(fd, &line) ||
 	    send_all(fd, "{\"execute\":\"qmp_capabilities\"}\n") ||
 	    answer(fd, &line)) {
-		fprintf(stderr, "qmp: %s: no QMP greeting\n", sa.sun_path);
+		fprintf(stderr, "qmp: %s: no QMP greeting\n", path);
 		return 2;
 	}
 	for (; i < argc; i++) {
@@ -171,7 +158,7 @@ int main(int argc, char **argv)
 		if (send_all(fd, argv[i]) || send_all(fd, "\n") ||
 		    answer(fd, &line)) {
 			fprintf(stderr, "qmp: %s: connection lost after %s\n",
-				sa.sun_path, argv[i]);
+				path, argv[i]);
 			return 2;
 		}
 		if (times)

@@ -21,35 +21,22 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 
-#define CONNECT_TRIES	500	/* of 20 ms */
+#include "unix_connect.h"
+
+#define CONNECT_WAIT_MS	10000
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	static char line[65536];
 	size_t len = 0;
-	int fd = -1, in = -1, tries;
+	int fd, in = -1;
 
-	if (argc < 2 || argc > 3 || strlen(argv[1]) >= sizeof(sa.sun_path)) {
+	if (argc < 2 || argc > 3) {
 		fprintf(stderr, "usage: serial-rx SOCKET [FIFO]\n");
 		return 2;
 	}
-	strcpy(sa.sun_path, argv[1]);
-	for (tries = 0; tries < CONNECT_TRIES; tries++) {
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			perror("serial-rx: socket");
-			return 1;
-		}
-		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-			break;
-		close(fd);
-		fd = -1;
-		usleep(20000);
-	}
+	fd = unix_connect(argv[1], CONNECT_WAIT_MS);
 	if (fd < 0) {
 		fprintf(stderr, "serial-rx: connect %s: %s\n", argv[1],
 			strerror(errno));
