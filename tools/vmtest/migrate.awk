@@ -121,6 +121,7 @@ function result(ok, text) {
 }
 
 END {
+	split("monotonic realtime boottime", clock_name, " ")
 	win = interval_ms * 0.8 * 1e6
 	if (win > 1e9)
 		win = 1e9
@@ -182,6 +183,12 @@ END {
 			e = owner[r, i]
 			where = sprintf("beacons %d-%d", bseq[r, i - 1], bseq[r, i])
 			if (e) {
+				# Every clock that stepped from the TSC, by its
+				# largest step in the window.
+				split(dm - dt " " dr - dt " " db - dt, cs, " ")
+				for (c = 1; c <= 3; c++)
+					if (abs(cs[c]) > abs(ev_cstep[e, c]))
+						ev_cstep[e, c] = cs[c]
 				if (abs(step) > abs(ev_step[e])) {
 					ev_step[e] = step
 					ev_stepwhich[e] = which " at " where
@@ -232,10 +239,15 @@ END {
 		}
 		if (ev_back[e] != "")
 			why = why (why == "" ? "" : "; ") "backward:" ev_back[e]
-		if (abs(ev_step[e]) > step_us * 1000)
-			why = why (why == "" ? "" : "; ") sprintf("%s stepped %+.3f ms from the TSC (%s)",
-				substr(ev_stepwhich[e], 1, index(ev_stepwhich[e], " ") - 1),
-				ev_step[e] / 1e6, ev_stepwhich[e])
+		if (abs(ev_step[e]) > step_us * 1000) {
+			d = ""
+			for (c = 1; c <= 3; c++)
+				if (abs(ev_cstep[e, c]) > step_us * 1000)
+					d = d (d == "" ? "" : ", ") sprintf("%s %+.3f ms",
+						clock_name[c], ev_cstep[e, c] / 1e6)
+			why = why (why == "" ? "" : "; ") "stepped from the TSC: " d \
+				" (largest at " substr(ev_stepwhich[e], index(ev_stepwhich[e], "beacons")) ")"
+		}
 		if (lag != "" && (lag < ev_qemu[e] - lag_low || lag > ev_qemu[e] + lag_high))
 			why = why (why == "" ? "" : "; ") sprintf("lag %.1f ms outside [%.1f, %.1f] around QEMU's %s ms",
 				lag, ev_qemu[e] - lag_low, ev_qemu[e] + lag_high, ev_qemu[e])
