@@ -641,7 +641,11 @@ int main(int argc, char **argv)
 		zero &= !st.reserved[i];
 	ksft_test_result(zero && (st.format == TSCPAGE_FORMAT_PVCLOCK ||
 				  st.format == TSCPAGE_FORMAT_HVREF) &&
-			 !(st.flags & ~0xfu),
+			 !(st.flags & ~(TSCPAGE_HVSIM_EMULATING |
+					TSCPAGE_HVSIM_GUEST_STOPPED |
+					TSCPAGE_HVSIM_SUBSCRIBED |
+					TSCPAGE_HVSIM_TSC_WRITES |
+					TSCPAGE_HVSIM_TSC_IGNORED)),
 			 "STATUS: known format %u, known flags %#x, reserved zero\n",
 			 st.format, st.flags);
 
