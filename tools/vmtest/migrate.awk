@@ -6,7 +6,11 @@
 #
 # usage: awk -v step_us=B -v lag_low=L -v lag_high=H -v interval_ms=I \
 #            [-v plot=FILE] [-v kernel_log=FILE] \
-#            (plot: the lag over host time to FILE, the events to FILE.events)
+#            [-v kernel_after=FILE] \
+#            (plot: the lag over host time to FILE, the events to FILE.events;
+#            kernel_after: lines "ID LINE", the first kernel complaint (BUG,
+#            Oops, WARNING) on the console of the QEMU process event ID
+#            brought the guest to: that event fails with it)
 #            -f migrate.awk events.log beacon.log
 #
 # events.log (tools/vmtest/migrate), one line per event:
@@ -122,6 +126,13 @@ function result(ok, text) {
 
 END {
 	split("monotonic realtime boottime", clock_name, " ")
+	if (kernel_after != "") {
+		while ((getline l < kernel_after) > 0) {
+			i = index(l, " ")
+			kafter[substr(l, 1, i - 1)] = substr(l, i + 1)
+		}
+		close(kernel_after)
+	}
 	win = interval_ms * 0.8 * 1e6
 	if (win > 1e9)
 		win = 1e9
@@ -214,10 +225,10 @@ END {
 
 	print "KTAP version 1"
 	# The table: the three views of every event.
-	printf "# %-3s %-7s %-14s | %-8s %-28s | %7s %7s %7s %7s %7s %9s | %8s %8s | %s\n",
+	printf "# %-3s %-7s %-14s | %-8s %-33s | %7s %7s %7s %7s %7s %9s | %8s %8s | %s\n",
 	       "ev", "run", "event", "QEMU ms", "QEMU detail", "host", "mono",
 	       "real", "boot", "tsc", "clk-tsc", "lag ms", "-QEMU", "verdict"
-	printf "# %-3s %-7s %-14s | %-8s %-28s | %7s %7s %7s %7s %7s %9s | %8s %8s |\n",
+	printf "# %-3s %-7s %-14s | %-8s %-33s | %7s %7s %7s %7s %7s %9s | %8s %8s |\n",
 	       "", "", "", "", "", "gap ms", "step", "step", "step", "step", "max us",
 	       "", ""
 	for (e = 1; e <= nev; e++) {
@@ -251,6 +262,8 @@ END {
 		if (lag != "" && (lag < ev_qemu[e] - lag_low || lag > ev_qemu[e] + lag_high))
 			why = why (why == "" ? "" : "; ") sprintf("lag %.1f ms outside [%.1f, %.1f] around QEMU's %s ms",
 				lag, ev_qemu[e] - lag_low, ev_qemu[e] + lag_high, ev_qemu[e])
+		if (ev_id[e] in kafter)
+			why = why (why == "" ? "" : "; ") "the kernel, right after it: " kafter[ev_id[e]]
 		ok = why == ""
 		if (ev_gap[e] >= 0)
 			gv = sprintf("%7.1f %7.2f %7.2f %7.2f %7.2f %9.1f", ev_gap[e] / 1e6,
@@ -258,9 +271,9 @@ END {
 				     ev_dt[e] / 1e6, ev_step[e] / 1e3)
 		else
 			gv = sprintf("%7s %7s %7s %7s %7s %9s", "-", "-", "-", "-", "-", "-")
-		printf "# %-3s %-7s %-14s | %-8s %-28s | %s | %8s %8s | %s\n",
+		printf "# %-3s %-7s %-14s | %-8s %-33s | %s | %8s %8s | %s\n",
 		       ev_id[e], r, name, ev_qemu[e],
-		       substr(ev_qemu[e] == "-" ? "FAILED" : ev_detail[e], 1, 28), gv,
+		       substr(ev_qemu[e] == "-" ? "FAILED" : ev_detail[e], 1, 33), gv,
 		       lag == "" ? "-" : sprintf("%.1f", lag),
 		       lag == "" ? "-" : sprintf("%+.1f", lag - ev_qemu[e]),
 		       ok ? "ok" : "FAIL"
