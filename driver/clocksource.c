@@ -27,13 +27,6 @@
 #include "tscpage.h"
 #include "trace.h"
 
-/*
- * A stuck page costs a reading CPU at most this many attempts (a few
- * microseconds) before the fallback runs. An update in progress takes the
- * writer a handful of stores, so a healthy page never comes close.
- */
-#define TSCPAGE_MAX_RETRIES	1024
-
 static_assert(sizeof(struct tscpage_pvclock) == 32);
 static_assert(offsetof(struct tscpage_pvclock, tsc_timestamp) == 8);
 static_assert(offsetof(struct tscpage_pvclock, tsc_to_system_mul) == 24);

@@ -100,11 +100,11 @@ int tscpage_params_sample(enum tscpage_format format, const void *page,
 	int err;
 
 	if (format == TSCPAGE_FORMAT_HVREF) {
-		err = tscpage_hvref_sample(page, 1024, &hv);
+		err = tscpage_hvref_sample(page, TSCPAGE_MAX_RETRIES, &hv);
 		p->hvref = hv.params;
 		*tsc = hv.tsc;
 	} else {
-		err = tscpage_pvclock_sample(page, 1024, &pv);
+		err = tscpage_pvclock_sample(page, TSCPAGE_MAX_RETRIES, &pv);
 		p->pvclock = pv.params;
 		*tsc = pv.tsc;
 	}

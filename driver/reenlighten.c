@@ -100,6 +100,14 @@ struct tscpage_change {
 	u32 new_khz;
 };
 
+/* Adopt @p, read with @tsc, as the parameters last seen. Lock held. */
+static void tscpage_ref_set(const union tscpage_params *p, u64 tsc)
+{
+	tscpage_ref = *p;
+	tscpage_ref_tsc = tsc;
+	tscpage_ref_valid = true;
+}
+
 /* Clock by @now minus clock by @ref, both at @tsc. */
 static s64 tscpage_step_at(enum tscpage_format format,
 			   const union tscpage_params *ref,
@@ -197,9 +205,7 @@ static void tscpage_record(u32 type, unsigned int cpu,
 			tscpage_rl_provider->name, -c->step);
 	}
 	e.generation = tscpage_generation();
-	tscpage_ref = c->now;
-	tscpage_ref_tsc = c->tsc;
-	tscpage_ref_valid = true;
+	tscpage_ref_set(&c->now, c->tsc);
 	tscpage_change_held = false;
 	if (c->new_khz)
 		WRITE_ONCE(tscpage_khz, c->new_khz);
@@ -308,16 +314,13 @@ static void tscpage_watch_fn(struct work_struct *work)
 	}
 	tscpage_unusable_since = 0;
 	if (!tscpage_ref_valid) {
-		tscpage_ref = c.now;
-		tscpage_ref_tsc = c.tsc;
-		tscpage_ref_valid = true;
+		tscpage_ref_set(&c.now, c.tsc);
 		goto out;
 	}
 	tscpage_compare(p->format, &c);
 	if (!(c.flags & TSCPAGE_EVENT_CHANGED)) {
 		/* Follow the re-anchoring of a healthy page. */
-		tscpage_ref = c.now;
-		tscpage_ref_tsc = c.tsc;
+		tscpage_ref_set(&c.now, c.tsc);
 		tscpage_change_held = false;
 	} else if (tscpage_change_held || (c.flags & TSCPAGE_EVENT_BACKWARD)) {
 		tscpage_migration_stats.detections++;
@@ -348,9 +351,7 @@ int tscpage_reenlighten_start(const struct tscpage_provider *provider)
 	mutex_lock(&tscpage_reenlighten_lock);
 	if (!tscpage_params_sample(provider->format, provider->page, &now,
 				   &tsc)) {
-		tscpage_ref = now;
-		tscpage_ref_tsc = tsc;
-		tscpage_ref_valid = true;
+		tscpage_ref_set(&now, tsc);
 		WRITE_ONCE(tscpage_khz, tscpage_params_khz(provider->format,
 							   &now));
 	}

@@ -56,6 +56,15 @@ struct tscpage_stats {
 
 DECLARE_PER_CPU(struct tscpage_stats, tscpage_stats);
 
+/*
+ * A stuck page costs a reader at most this many attempts (a few
+ * microseconds) before it gives up: the clocksource then falls back, the
+ * watch (reenlighten.c) counts the page unusable. An update in progress
+ * takes the writer a handful of stores, so a healthy page never comes
+ * close.
+ */
+#define TSCPAGE_MAX_RETRIES	1024
+
 /* A copy of the page's parameters, in its format. */
 union tscpage_params {
 	struct tscpage_pvclock pvclock;
