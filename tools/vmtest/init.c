@@ -346,19 +346,47 @@ static void parse_line(char *line)
 	s->argv[s->argc] = NULL;
 }
 
+/*
+ * The plan: PLAN_PATH, or the file vmtest.plan=PATH on the kernel command
+ * line names (the nested rows' L2 guests: one initramfs, several plans).
+ */
+static const char *plan_path(void)
+{
+	static char cmdline[4096], path[96];
+	const char *p;
+	ssize_t n;
+	int fd;
+
+	fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return PLAN_PATH;
+	n = read(fd, cmdline, sizeof(cmdline) - 1);
+	close(fd);
+	cmdline[n > 0 ? n : 0] = '\0';
+	for (p = cmdline; (p = strstr(p, "vmtest.plan=")); p++) {
+		if (p != cmdline && p[-1] != ' ')
+			continue;
+		p += strlen("vmtest.plan=");
+		snprintf(path, sizeof(path), "%.*s", (int)strcspn(p, " \n"), p);
+		return path;
+	}
+	return PLAN_PATH;
+}
+
 /* The plan buffer is kept for the whole run: steps point into it. */
 static void read_plan(void)
 {
 	static char buf[256 * 1024];
+	const char *plan = plan_path();
 	size_t len = 0;
 	char *line, *save;
 	ssize_t n;
 	int fd;
 
-	fd = open(PLAN_PATH, O_RDONLY | O_CLOEXEC);
+	fd = open(plan, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(plan_err, sizeof(plan_err), "open %s: %s",
-			 PLAN_PATH, strerror(errno));
+			 plan, strerror(errno));
 		return;
 	}
 	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
@@ -366,14 +394,14 @@ static void read_plan(void)
 			if (errno == EINTR)
 				continue;
 			snprintf(plan_err, sizeof(plan_err), "read %s: %s",
-				 PLAN_PATH, strerror(errno));
+				 plan, strerror(errno));
 			close(fd);
 			return;
 		}
 		len += (size_t)n;
 		if (len == sizeof(buf) - 1) {
 			snprintf(plan_err, sizeof(plan_err), "%s too large",
-				 PLAN_PATH);
+				 plan);
 			close(fd);
 			return;
 		}

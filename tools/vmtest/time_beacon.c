@@ -3,7 +3,7 @@
  * time_beacon - the guest's side of vmtest's migration mode.
  *
  * usage: time_beacon [--port DEV] [--interval-ms N] [--tag NAME]
- *                    [--clocksource NAME | --away] -- PROG [ARGS...]
+ *                    [--clocksource NAME | --away] [--events] -- PROG [ARGS...]
  *
  * Makes NAME the current clocksource (if given), runs PROG (the hammer:
  * /opt/tscpage/selftests/PROG unless PROG has a '/') with its output on
@@ -27,6 +27,12 @@
  * first make another clocksource current (and put the kernel's back at
  * the end), so that a hammer that switches to {cs} and hands the clock
  * back really switches.
+ *
+ * --events also reads tscpage's migration events (/dev/tscpage, opened
+ * before PROG starts) at the end and prints each; one that says the page
+ * stepped back (TSCPAGE_EVENT_BACKWARD), or tscpage's debugfs distrust
+ * set, makes the exit status 1: on a real hypervisor a pause or a
+ * migration must not read as time going back.
  *
  * Each sample reads the TSC before and after the three clocks and keeps
  * the tightest of three tries, so that the clocks and the TSC in one line
@@ -56,9 +62,12 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
+#include <linux/tscpage.h>
+
 #define TEST_DIR	"/opt/tscpage/selftests"
 #define CTL_PATH	"/opt/tscpage/bin/tscpage-ctl"
 #define CS_FILE		"/sys/devices/system/clocksource/clocksource0/current_clocksource"
+#define DISTRUST_FILE	"/sys/kernel/debug/tscpage/distrust"
 #define MAX_ARGS	64
 #define NCLK		4	/* mono, real, boot, tsc */
 
@@ -272,10 +281,54 @@ static void read_commands(void)
 		len = 0;	/* an overlong line: drop it */
 }
 
+/*
+ * Prints the events waiting on @fd (/dev/tscpage, non-blocking); returns
+ * how many said BACKWARD.
+ */
+static int print_events(int fd, const char *tag)
+{
+	static const char *const type[] = { "?", "NOTIFIED", "DETECTED",
+					    "WITHDRAWN" };
+	struct tscpage_event e;
+	int n = 0, back = 0;
+
+	while (read(fd, &e, sizeof(e)) == (ssize_t)sizeof(e)) {
+		n++;
+		if (e.flags & TSCPAGE_EVENT_BACKWARD)
+			back++;
+		printf("# time_beacon: %s: tscpage event %" PRIu64 ": %s%s%s%s%s, %u -> %u kHz, step %+" PRId64 " ns, generation %" PRIu64 "\n",
+		       tag, (uint64_t)e.seq, type[e.type < 4 ? e.type : 0],
+		       e.flags & TSCPAGE_EVENT_CHANGED ? " CHANGED" : "",
+		       e.flags & TSCPAGE_EVENT_GUEST_STOPPED ? " GUEST_STOPPED" : "",
+		       e.flags & TSCPAGE_EVENT_ACKED ? " ACKED" : "",
+		       e.flags & TSCPAGE_EVENT_BACKWARD ? " BACKWARD" : "",
+		       e.old_tsc_khz, e.new_tsc_khz, (int64_t)e.step_ns,
+		       (uint64_t)e.generation);
+	}
+	printf("# time_beacon: %s: %d tscpage events, %d BACKWARD\n", tag, n,
+	       back);
+	return back;
+}
+
+/* tscpage's debugfs distrust: 1 once it saw its page step back. */
+static int read_distrust(void)
+{
+	char buf[16] = "";
+	int fd = open(DISTRUST_FILE, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = '\0';
+	close(fd);
+	return atoi(buf);
+}
+
 static void usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [--port DEV] [--interval-ms N] [--tag NAME] [--clocksource NAME] -- PROG [ARGS...]\n",
+		"usage: %s [--port DEV] [--interval-ms N] [--tag NAME]\n"
+		"          [--clocksource NAME | --away] [--events] -- PROG [ARGS...]\n",
 		prog);
 	exit(2);
 }
@@ -288,6 +341,7 @@ int main(int argc, char **argv)
 		{ "tag", required_argument, NULL, 't' },
 		{ "clocksource", required_argument, NULL, 'c' },
 		{ "away", no_argument, NULL, 'a' },
+		{ "events", no_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dev = "/dev/ttyS3", *tag = "run", *cs = NULL;
@@ -298,7 +352,7 @@ int main(int argc, char **argv)
 	struct termios t;
 	long interval_ms = 10;
 	uint64_t seq = 0;
-	int opt, status = 0, hargc = 0, away = 0;
+	int opt, status = 0, hargc = 0, away = 0, events = 0, evfd = -1;
 	pid_t pid;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -312,6 +366,7 @@ int main(int argc, char **argv)
 		case 't': tag = optarg; break;
 		case 'c': cs = optarg; break;
 		case 'a': away = 1; break;
+		case 'e': events = 1; break;
 		default: usage(argv[0]);
 		}
 	}
@@ -351,6 +406,12 @@ int main(int argc, char **argv)
 	else
 		snprintf(path, sizeof(path), TEST_DIR "/%s", hargv[0]);
 
+	if (events) {
+		evfd = open("/dev/tscpage", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (evfd < 0)
+			printf("# time_beacon: /dev/tscpage: %s: no events\n",
+			       strerror(errno));
+	}
 	port_line("S %s %s %ld", tag, cur, interval_ms);
 	take(&prev);
 	pid = fork();
@@ -440,6 +501,14 @@ int main(int argc, char **argv)
 	if (away && select_cs(cur))
 		printf("# time_beacon: cannot make %s current again\n", cur);
 	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (evfd >= 0) {
+		int back = print_events(evfd, tag), distrust = read_distrust();
+
+		printf("# time_beacon: %s: tscpage distrust %d\n", tag, distrust);
+		if ((back || distrust > 0) && !status)
+			status = 1;
+		close(evfd);
+	}
 	port_line("E %s %d", tag, status);
 	tcdrain(port);
 	return status;

@@ -13,7 +13,8 @@
  *   - a top-level result without nested results counts itself;
  *   - "# SKIP" makes a result skipped.
  * Guest rows (those with console.log or dmesg.log) get two more results:
- * "guest finished" and "dmesg clean".
+ * "guest finished" and "dmesg clean"; a nested row's, whose L2 guests'
+ * kernel logs are in dmesg-l2.log, a third: "L2 dmesg clean".
  *
  * Prints every failure with its evidence, a table of the rows and, last,
  * "N passed, N failed". Exits 1 if anything failed (a missing or unreadable
@@ -459,9 +460,12 @@ static bool is_bad_line(const char *l)
 	return false;
 }
 
-/* Prints the offending lines of one log; returns how many were new. */
+/*
+ * Prints the offending lines of one log under the failed result @what;
+ * returns how many were new.
+ */
 static unsigned int scan_log(struct row *r, const char *file,
-			     struct seen *seen, bool *header)
+			     const char *what, struct seen *seen, bool *header)
 {
 	char path[4096];
 	unsigned int found = 0;
@@ -482,7 +486,7 @@ static unsigned int scan_log(struct row *r, const char *file,
 		if (!seen_add(seen, log_key(t.line[i])) || i < shown_to)
 			continue;
 		if (!*header) {
-			fail(r, "dmesg clean");
+			fail(r, "%s", what);
 			*header = true;
 		}
 		printf("#     %s:%zu:\n", file, i + 1);
@@ -495,28 +499,31 @@ static unsigned int scan_log(struct row *r, const char *file,
 	return found;
 }
 
-/* Prints the kernel's clock reactions found in dmesg.log, once each. */
-static void print_notices(struct row *r)
+/* Prints the kernel's clock reactions found in @file, once each. */
+static void print_notices(struct row *r, const char *file)
 {
 	struct seen seen = { 0 };
 	char path[4096];
 	struct text t;
 	size_t i, p;
 
-	snprintf(path, sizeof(path), "%s/dmesg.log", r->dir);
+	snprintf(path, sizeof(path), "%s/%s", r->dir, file);
 	if (!read_text(path, &t))
 		return;
 	for (i = 0; i < t.n; i++)
 		for (p = 0; p < N_NOTICE_PATTERNS; p++)
 			if (!regexec(&notice_re[p], t.line[i], 0, NULL, 0) &&
 			    seen_add(&seen, log_key(t.line[i])))
-				printf("# %s: kernel: %s\n", r->id,
-				       log_key(t.line[i]));
+				printf("# %s: %s: %s\n", r->id,
+				       strcmp(file, "dmesg.log") ? "L2 kernel" :
+				       "kernel", log_key(t.line[i]));
 	free_text(&t);
 	for (i = 0; i < seen.n; i++)
 		free(seen.key[i]);
 	free(seen.key);
 }
+
+static bool exists(const char *dir, const char *file);
 
 static void check_dmesg(struct row *r)
 {
@@ -525,10 +532,20 @@ static void check_dmesg(struct row *r)
 	unsigned int found;
 
 	/* dmesg.log first: it has the log levels and no console noise. */
-	found = scan_log(r, "dmesg.log", &seen, &header);
-	found += scan_log(r, "console.log", &seen, &header);
+	found = scan_log(r, "dmesg.log", "dmesg clean", &seen, &header);
+	found += scan_log(r, "console.log", "dmesg clean", &seen, &header);
 	if (!found)
 		r->passed++;
+	/*
+	 * A nested row's L2 guests (tools/vmtest/nested): their kernel logs,
+	 * judged the same way, as a result of their own.
+	 */
+	if (exists(r->dir, "dmesg-l2.log")) {
+		header = false;
+		if (!scan_log(r, "dmesg-l2.log", "L2 dmesg clean", &seen,
+			      &header))
+			r->passed++;
+	}
 	for (size_t i = 0; i < seen.n; i++)
 		free(seen.key[i]);
 	free(seen.key);
@@ -602,7 +619,8 @@ static void judge_row(struct row *r)
 	if (exists(r->dir, "console.log") || exists(r->dir, "dmesg.log")) {
 		check_finished(r, done_seen);
 		check_dmesg(r);
-		print_notices(r);
+		print_notices(r, "dmesg.log");
+		print_notices(r, "dmesg-l2.log");
 	}
 }
 
