@@ -14,11 +14,15 @@
  *
  * KTAP: one result per check per clock (five per clock), plus two when
  * --clocksource switches the clocksource; exit 0 when all passed, 1 on any
- * failure, 4 when nothing could be checked. Documentation/testing.rst.
+ * failure, 4 when nothing could be checked. SIGUSR1 ends the hammering
+ * before --duration is up, with the results of the shorter run: for a
+ * parent (stable_drop) that cannot know beforehand how long it needs it.
+ * Documentation/testing.rst.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,9 +64,16 @@ static void usage(FILE *f, const char *prog)
 		"  --json               the result as JSON on stdout (events on stderr)\n"
 		"\n"
 		"Checks: backward (a thread's own readings), cross_cpu (below a reading\n"
-		"another thread published earlier), jump, rate, tsc_step.\n",
+		"another thread published earlier), jump, rate, tsc_step.\n"
+		"SIGUSR1 ends the hammering early; the results are of the shorter run.\n",
 		prog, WARP_DURATION_S, WARP_MAX_JUMP_MS, WARP_MAX_PPM,
 		WARP_MAX_STEP_US, WARP_SLIDE_MS, WARP_WINDOW_MS);
+}
+
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+	warp_end_early();
 }
 
 static bool arg_double(const char *prog, const char *flag, const char *s,
@@ -108,6 +119,7 @@ int main(int argc, char **argv)
 	double d;
 	char buf[512];
 
+	signal(SIGUSR1, on_sigusr1);
 	warp_opts_default(&o);
 	while ((opt = getopt_long(argc, argv, "d:t:c:jh", opts, NULL)) != -1) {
 		switch (opt) {

@@ -16,17 +16,28 @@
  *       20 ms blackout, which waits for the acknowledgment), with tscpage
  *       current; a poll()er on /dev/tscpage must see N NOTIFIED events, in
  *       order, none lost, each ACKED
+ *   under_hammer --desync N [--cpu C] [--cycles X] [--duration S]
+ *       N times, every 200 ms, move one CPU's TSC (default the last CPU)
+ *       by +X, -X, +X, ... cycles (default 1 ms of TSC; the net is undone
+ *       at the end) through tscpage_hvsim's DESYNC ioctl, with tscpage
+ *       current over whatever provider it has (the point: provider=kvm,
+ *       whose page must absorb a guest's TSC write). Needs tscpage_hvsim
+ *       allow_tsc_writes=1; SKIP where the CPU ignores TSC writes (TCG:
+ *       status TSC_IGNORED, the ioctl EOPNOTSUPP). The hammer reads only
+ *       CLOCK_MONOTONIC and _RAW (the raw TSC and the page are desynced
+ *       by design, and its TSC-step and rate checks with them); what
+ *       counts is its backward and cross_cpu checks on those two.
  *
  * The hammer is clock_warp from the same directory, run as a child for
  * --duration seconds (default 10); its KTAP output is kept and shown
- * when it fails. Results: the actions, the hammer's exit status, and for
- * --ctl-migrate the events.
+ * when it fails (nested whole for --desync). Results: the actions, the
+ * hammer's exit status (for --desync its backward and cross_cpu results
+ * instead), and for --ctl-migrate the events.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -38,11 +49,15 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <linux/tscpage.h>
+#include <linux/tscpage_hvsim.h>
 
 #include "kselftest.h"
 #include "args.h"
 #include "clocksource_sysfs.h"
+#include "hammer.h"
 #include "kmod.h"
 #include "sysfs_file.h"
 
@@ -50,18 +65,21 @@
 #define MAX_SOURCES	8
 #define DEFAULT_CTL	"/opt/tscpage/bin/tscpage-ctl"
 
-enum action { NONE, SWITCH, RELOAD, CTL_MIGRATE };
+enum action { NONE, SWITCH, RELOAD, CTL_MIGRATE, DESYNC };
 
 static const char *const action_names[] = {
 	[SWITCH] = "clocksource switches",
 	[RELOAD] = "reloads of tscpage.ko",
 	[CTL_MIGRATE] = "tscpage-ctl migrations",
+	[DESYNC] = "TSC desyncs of one CPU",
 };
 
-struct hammer {
-	pid_t pid;
-	char log[64];
+/* What --desync hammers, and the checks of the hammer's that count. */
+static const char *const desync_judged[] = {
+	"monotonic backward", "monotonic cross_cpu",
+	"raw backward", "raw cross_cpu",
 };
+#define N_DESYNC_JUDGED	(sizeof(desync_judged) / sizeof(desync_judged[0]))
 
 static double now_s(void)
 {
@@ -69,84 +87,6 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/*
- * clock_warp beside this program, its output into a temporary file.
- * @max_ppm: its rate threshold, NULL for its default.
- */
-static void hammer_start(struct hammer *h, uint64_t duration,
-			 const char *clocks, const char *clocksource,
-			 const char *max_ppm)
-{
-	char self[PATH_MAX], warp[PATH_MAX + 16], dur[24];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	int fd;
-
-	if (n < 0)
-		ksft_exit_fail_perror("readlink /proc/self/exe");
-	self[n] = '\0';
-	snprintf(warp, sizeof(warp), "%s/clock_warp", dirname(self));
-	snprintf(dur, sizeof(dur), "%llu", (unsigned long long)duration);
-	snprintf(h->log, sizeof(h->log), "/tmp/under_hammer.%d", getpid());
-	fd = open(h->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		ksft_exit_fail_perror("open the hammer's log");
-	h->pid = fork();
-	if (h->pid < 0)
-		ksft_exit_fail_perror("fork");
-	if (!h->pid) {
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		if (clocksource)
-			execl(warp, "clock_warp", "--duration", dur, "--clock",
-			      clocks, "--events", "3", "--clocksource",
-			      clocksource, (char *)NULL);
-		else if (max_ppm)
-			execl(warp, "clock_warp", "--duration", dur, "--clock",
-			      clocks, "--events", "3", "--max-ppm", max_ppm,
-			      (char *)NULL);
-		else
-			execl(warp, "clock_warp", "--duration", dur, "--clock",
-			      clocks, "--events", "3", (char *)NULL);
-		fprintf(stderr, "exec %s: %s\n", warp, strerror(errno));
-		_exit(127);
-	}
-	close(fd);
-	ksft_print_msg("hammer: %s --duration %s --clock %s%s%s (pid %d)\n",
-		       warp, dur, clocks, clocksource ? " --clocksource " : "",
-		       clocksource ? clocksource : "", h->pid);
-}
-
-/* Still running? Asks without reaping it: hammer_finish() does that. */
-static bool hammer_running(const struct hammer *h)
-{
-	siginfo_t info = { 0 };
-
-	if (waitid(P_PID, h->pid, &info, WEXITED | WNOHANG | WNOWAIT))
-		return false;
-	return info.si_pid == 0;
-}
-
-/* Waits for the hammer; its status, its output shown if it failed. */
-static int hammer_finish(struct hammer *h)
-{
-	char line[512];
-	int status;
-	bool show;
-	FILE *f;
-
-	if (waitpid(h->pid, &status, 0) < 0)
-		return -1;
-	show = !WIFEXITED(status) || WEXITSTATUS(status);
-	f = fopen(h->log, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (show || strstr(line, "Totals"))
-			ksft_print_msg("  warp| %s", line);
-	if (f)
-		fclose(f);
-	unlink(h->log);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 /* --switch: the clocksources the kernel takes, in turn. */
@@ -274,13 +214,126 @@ static int do_ctl_migrations(uint64_t n, const char *ctl,
 	return fails;
 }
 
+/* --desync: the simulator's control device, and what it allows. */
+struct desync {
+	int fd;
+	int cpu;
+	int64_t cycles;
+	int64_t net;			/* cycles added so far */
+};
+
+static int desync_once(struct desync *d, int64_t cycles)
+{
+	struct tscpage_hvsim_desync req = { .cpu = d->cpu, .cycles = cycles };
+
+	if (ioctl(d->fd, TSCPAGE_HVSIM_IOC_DESYNC, &req))
+		return -errno;
+	d->net += cycles;
+	return 0;
+}
+
+/*
+ * Skips the test where it cannot apply: no simulator, TSC writes not
+ * allowed, or a CPU that ignores them. @cpu, @cycles: from the options,
+ * -1 for the defaults (the last CPU, 1 ms of TSC).
+ */
+static void desync_setup(struct desync *d, int cpu, int64_t cycles)
+{
+	struct tscpage_hvsim_status st;
+	struct tscpage_info info;
+	cpu_set_t set;
+	int fd, err, i, n = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		ksft_exit_fail_perror("sched_getaffinity");
+	for (i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &set)) {
+			n++;
+			if (cpu < 0 || cpu == i)
+				d->cpu = i;
+		}
+	if (n < 2)
+		ksft_exit_skip("one CPU: no other to desync it against\n");
+	if (cpu >= 0 && d->cpu != cpu)
+		ksft_exit_fail_msg("--cpu %d: not a CPU this test may run on\n",
+				   cpu);
+	fd = open("/dev/tscpage", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		ksft_exit_skip("/dev/tscpage: %s (tscpage not loaded)\n",
+			       strerror(errno));
+	if (ioctl(fd, TSCPAGE_IOC_INFO, &info))
+		ksft_exit_fail_perror("TSCPAGE_IOC_INFO");
+	close(fd);
+	d->fd = open("/dev/tscpage_hvsim", O_RDWR | O_CLOEXEC);
+	if (d->fd < 0)
+		ksft_exit_skip("/dev/tscpage_hvsim: %s (tscpage_hvsim allow_tsc_writes=1 not loaded)\n",
+			       strerror(errno));
+	if (ioctl(d->fd, TSCPAGE_HVSIM_IOC_STATUS, &st))
+		ksft_exit_fail_perror("TSCPAGE_HVSIM_IOC_STATUS");
+	if (!(st.flags & TSCPAGE_HVSIM_TSC_WRITES))
+		ksft_exit_skip("tscpage_hvsim was loaded without allow_tsc_writes=1: DESYNC is EPERM\n");
+	d->cycles = cycles > 0 ? cycles : (int64_t)info.tsc_khz;
+	ksft_print_msg("tscpage over provider %.*s (%u kHz, flags 0x%x); CPU %d's TSC moves by +-%lld cycles\n",
+		       (int)sizeof(info.provider), info.provider, info.tsc_khz,
+		       info.flags, d->cpu, (long long)d->cycles);
+	/* The simulator found out at load; the ioctl must agree. */
+	err = desync_once(d, d->cycles);
+	if (err == -EOPNOTSUPP && (st.flags & TSCPAGE_HVSIM_TSC_IGNORED))
+		ksft_exit_skip("this CPU ignores writes to its TSC (tscpage_hvsim status TSC_IGNORED, as under TCG): DESYNC refused with EOPNOTSUPP\n");
+	if (err)
+		ksft_exit_fail_msg("DESYNC cpu %d by %lld cycles: %s (status flags 0x%x)\n",
+				   d->cpu, (long long)d->cycles, strerror(-err),
+				   st.flags);
+	if (st.flags & TSCPAGE_HVSIM_TSC_IGNORED)
+		ksft_print_msg("status says TSC_IGNORED, yet DESYNC worked\n");
+	/* Probed: undone before the hammer starts. */
+	err = desync_once(d, -d->cycles);
+	if (err)
+		ksft_exit_fail_msg("undoing the probe DESYNC: %s\n",
+				   strerror(-err));
+}
+
+static int do_desyncs(uint64_t n, struct desync *d, const struct hammer *h,
+		      uint64_t *during)
+{
+	uint64_t i;
+	int fails = 0, err;
+
+	for (i = 0; i < n; i++) {
+		err = desync_once(d, i & 1 ? -d->cycles : d->cycles);
+		if (err) {
+			ksft_print_msg("desync %llu: %s\n",
+				       (unsigned long long)i, strerror(-err));
+			fails++;
+		}
+		*during += hammer_running(h);
+		usleep(200000);
+	}
+	if (d->net && (err = desync_once(d, -d->net))) {
+		ksft_print_msg("CPU %d's TSC left %lld cycles off: %s\n",
+			       d->cpu, (long long)d->net, strerror(-err));
+		fails++;
+	}
+	return fails;
+}
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f, "usage: %s --switch N | --reload N | --ctl-migrate N [--ctl PATH]\n"
+		"       | --desync N [--cpu C] [--cycles X]   [--duration S]\n",
+		prog);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "switch", required_argument, NULL, 's' },
 		{ "reload", required_argument, NULL, 'r' },
 		{ "ctl-migrate", required_argument, NULL, 'm' },
+		{ "desync", required_argument, NULL, 'y' },
 		{ "duration", required_argument, NULL, 'd' },
+		{ "cpu", required_argument, NULL, 'C' },
+		{ "cycles", required_argument, NULL, 'X' },
 		{ "ctl", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -288,7 +341,13 @@ int main(int argc, char **argv)
 	char prev[CLOCKSOURCE_NAME_MAX], now[CLOCKSOURCE_NAME_MAX];
 	const char *ctl = DEFAULT_CTL;
 	struct poller p = { .fd = -1 };
-	uint64_t n = 0, duration = 10, during = 0;
+	struct desync d = { .fd = -1 };
+	const char *args[8];
+	uint64_t n = 0, duration = 10, during = 0, u;
+	int cpu = -1, k = 0;
+	int64_t cycles = -1;
+	char buf[HAMMER_TEXT + 64];
+	unsigned int j;
 	enum action what = NONE;
 	struct hammer h;
 	pthread_t poll_thread;
@@ -301,16 +360,29 @@ int main(int argc, char **argv)
 		case 's':
 		case 'r':
 		case 'm':
+		case 'y':
 			if (what != NONE) {
-				fprintf(stderr, "%s: one of --switch, --reload, --ctl-migrate\n",
+				fprintf(stderr, "%s: one of --switch, --reload, --ctl-migrate, --desync\n",
 					argv[0]);
 				return KSFT_FAIL;
 			}
 			what = opt == 's' ? SWITCH : opt == 'r' ? RELOAD :
-			       CTL_MIGRATE;
+			       opt == 'm' ? CTL_MIGRATE : DESYNC;
 			if (!arg_u64(argv[0], opts[what - 1].name, optarg, 1,
 				     10000, &n))
 				return KSFT_FAIL;
+			break;
+		case 'C':
+			if (!arg_u64(argv[0], "cpu", optarg, 0, CPU_SETSIZE - 1,
+				     &u))
+				return KSFT_FAIL;
+			cpu = (int)u;
+			break;
+		case 'X':
+			if (!arg_u64(argv[0], "cycles", optarg, 1,
+				     TSCPAGE_HVSIM_TSC_OFFSET_MAX, &u))
+				return KSFT_FAIL;
+			cycles = (int64_t)u;
 			break;
 		case 'd':
 			if (!arg_u64(argv[0], "duration", optarg, 1, 3600,
@@ -321,16 +393,14 @@ int main(int argc, char **argv)
 			ctl = optarg;
 			break;
 		case 'h':
-			printf("usage: %s --switch N | --reload N | --ctl-migrate N [--duration S] [--ctl PATH]\n",
-			       argv[0]);
+			usage(stdout, argv[0]);
 			return KSFT_PASS;
 		default:
 			return KSFT_FAIL;
 		}
 	}
 	if (what == NONE || optind != argc) {
-		fprintf(stderr, "usage: %s --switch N | --reload N | --ctl-migrate N [--duration S] [--ctl PATH]\n",
-			argv[0]);
+		usage(stderr, argv[0]);
 		return KSFT_FAIL;
 	}
 
@@ -350,7 +420,10 @@ int main(int argc, char **argv)
 		if (pthread_create(&poll_thread, NULL, poller_fn, &p))
 			ksft_exit_fail_msg("pthread_create\n");
 	}
-	ksft_set_plan(what == CTL_MIGRATE ? 4 : 3);
+	if (what == DESYNC)
+		desync_setup(&d, cpu, cycles);
+	ksft_set_plan(what == CTL_MIGRATE ? 4 : what == DESYNC ?
+		      2 + N_DESYNC_JUDGED : 3);
 
 	/*
 	 * Every clocksource switch leaves the clocks up to ~100 us behind
@@ -359,10 +432,19 @@ int main(int argc, char **argv)
 	 * switches a second read as about -265 ppm, so the rate check gets
 	 * room for them.
 	 */
-	hammer_start(&h, duration,
-		     what == RELOAD ? "monotonic,raw,coarse,boottime,realtime,tsc" :
-		     "all", what == CTL_MIGRATE ? "tscpage" : NULL,
-		     what == SWITCH ? "2000" : NULL);
+	args[k++] = "--clock";
+	args[k++] = what == RELOAD ? "monotonic,raw,coarse,boottime,realtime,tsc" :
+		    what == DESYNC ? "monotonic,raw" : "all";
+	if (what == CTL_MIGRATE || what == DESYNC) {
+		args[k++] = "--clocksource";
+		args[k++] = "tscpage";
+	}
+	if (what == SWITCH) {
+		args[k++] = "--max-ppm";
+		args[k++] = "2000";
+	}
+	args[k] = NULL;
+	hammer_start(&h, duration, args);
 	/* Let the hammer settle and take its bare-rate baseline. */
 	sleep(2);
 	t0 = now_s();
@@ -370,8 +452,10 @@ int main(int argc, char **argv)
 		fails = do_switches(n, &h, &during);
 	else if (what == RELOAD)
 		fails = do_reloads(n, &h, &during);
-	else
+	else if (what == CTL_MIGRATE)
 		fails = do_ctl_migrations(n, ctl, &h, &during);
+	else
+		fails = do_desyncs(n, &d, &h, &during);
 	ksft_test_result(!fails, "%llu %s in %.1f s, %d failed, %llu while the hammer ran\n",
 			 (unsigned long long)n, action_names[what], now_s() - t0,
 			 fails, (unsigned long long)during);
@@ -379,9 +463,26 @@ int main(int argc, char **argv)
 		ksft_print_msg("the hammer ended before the last %llu: raise --duration\n",
 			       (unsigned long long)(n - during));
 
-	warp = hammer_finish(&h);
-	ksft_test_result(!warp, "hammer (clock_warp) through it all: exit %d\n",
-			 warp);
+	if (what == DESYNC) {
+		warp = hammer_finish(&h, HAMMER_SHOW_NESTED);
+		for (j = 0; j < N_DESYNC_JUDGED; j++) {
+			int v = hammer_verdict(&h, desync_judged[j], buf,
+					       sizeof(buf));
+
+			if (v == -2)
+				ksft_test_result_fail("hammer: %s (clock_warp exit %d)\n",
+						      buf, warp);
+			else
+				ksft_test_result(v > 0, "hammer: %s\n", buf);
+		}
+		if (warp)
+			ksft_print_msg("clock_warp exit %d: its other checks (jump, rate, tsc_step) are not this test's\n",
+				       warp);
+	} else {
+		warp = hammer_finish(&h, HAMMER_SHOW_FAILED);
+		ksft_test_result(!warp, "hammer (clock_warp) through it all: exit %d\n",
+				 warp);
+	}
 
 	if (what == CTL_MIGRATE) {
 		usleep(300000);

@@ -115,8 +115,17 @@ struct warp_run *warp_start(const struct warp_opts *o, char *err,
 double warp_now(struct warp_run *r);
 /* The rate calibration is done: a fault injected now is measured. */
 bool warp_rate_ready(struct warp_run *r);
-/* Waits out the duration, stops and joins, fills @res, frees @r. */
+/*
+ * Waits out the duration (or until warp_end_early()), stops and joins,
+ * fills @res, frees @r.
+ */
 void warp_finish(struct warp_run *r, struct warp_result *res);
+/*
+ * Makes a waiting warp_finish() end the run now, as if the duration were
+ * over: for a caller that does not know beforehand how long it needs the
+ * hammer. Async-signal-safe.
+ */
+void warp_end_early(void);
 
 /* Names. */
 const char *warp_clock_name(enum warp_clock c);

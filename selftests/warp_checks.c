@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <math.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -456,6 +457,13 @@ bool warp_rate_ready(struct warp_run *r)
 	return atomic_load(&r->rate_ready);
 }
 
+static volatile sig_atomic_t warp_ending;
+
+void warp_end_early(void)
+{
+	warp_ending = 1;
+}
+
 void warp_finish(struct warp_run *r, struct warp_result *res)
 {
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
@@ -463,7 +471,7 @@ void warp_finish(struct warp_run *r, struct warp_result *res)
 	int c, k, i;
 
 	/* By the TSC: a fault may move the kernel's clocks. */
-	while (warp_now(r) < r->o.duration_s)
+	while (warp_now(r) < r->o.duration_s && !warp_ending)
 		nanosleep(&ts, NULL);
 	warp_threads_join(r);
 	warp_rate_stop(r);
