@@ -94,6 +94,8 @@ static struct {
 	.interval_ms = 1000,
 };
 
+static void say_tail(const char *path, const char *prefix);
+
 /* QEMU processes, in the order L2 lived in them. */
 static int n_procs;
 static pid_t procs[MAX_PROCS];
@@ -258,8 +260,10 @@ static pid_t spawn_qemu(int k, const char *incoming)
 		execvp(argv[0], (char **)argv);
 		_exit(127);
 	}
+	pthread_mutex_lock(&lock);
 	if (n_procs < MAX_PROCS)
 		procs[n_procs++] = pid;
+	pthread_mutex_unlock(&lock);
 	return pid;
 }
 
@@ -301,11 +305,16 @@ static bool qmp_cmd(struct qmp *q, const char *cmd, char *ans, size_t len)
 {
 	size_t n = strlen(cmd);
 
-	if (write(q->fd, cmd, n) != (ssize_t)n || write(q->fd, "\n", 1) != 1)
+	if (write(q->fd, cmd, n) != (ssize_t)n || write(q->fd, "\n", 1) != 1) {
+		snprintf(ans, len, "cannot send: %s", strerror(errno));
 		return false;
+	}
 	do {
-		if (!qmp_line(q, ans, len))
+		if (!qmp_line(q, ans, len)) {
+			snprintf(ans, len, "no answer: QEMU gone or silent for %d ms",
+				 QMP_TIMEOUT_MS);
 			return false;
+		}
 	} while (strstr(ans, "\"event\""));
 	return !strstr(ans, "\"error\"");
 }
@@ -350,6 +359,13 @@ static bool migrate(struct qmp *src, const char *uri, struct event *e)
 	char cmd[256], ans[8192];
 	int64_t deadline = mono_ms() + MIGRATE_WAIT_MS;
 
+	/* QEMU's default bandwidth (32 MiB/s) would make each take seconds. */
+	if (!qmp_cmd(src, "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"max-bandwidth\":1073741824}}",
+		     ans, sizeof(ans))) {
+		snprintf(e->why, sizeof(e->why), "migrate-set-parameters: %.100s",
+			 ans);
+		return false;
+	}
 	snprintf(cmd, sizeof(cmd),
 		 "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"%s\"}}", uri);
 	if (!qmp_cmd(src, cmd, ans, sizeof(ans))) {
@@ -405,6 +421,16 @@ static bool wait_running(struct qmp *q, struct event *e)
 	return false;
 }
 
+/* Kills every QEMU process not yet reaped. */
+static void kill_all(void)
+{
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < n_procs; i++)
+		if (procs[i] > 0)
+			kill(procs[i], SIGKILL);
+	pthread_mutex_unlock(&lock);
+}
+
 static void quit_and_reap(struct qmp *q, pid_t pid)
 {
 	char ans[1024];
@@ -412,6 +438,12 @@ static void quit_and_reap(struct qmp *q, pid_t pid)
 	qmp_cmd(q, "{\"execute\":\"quit\"}", ans, sizeof(ans));
 	close(q->fd);
 	waitpid(pid, NULL, 0);
+	/* Its pid may be reused: kill_all() must not find it. */
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < n_procs; i++)
+		if (procs[i] == pid)
+			procs[i] = -pid;
+	pthread_mutex_unlock(&lock);
 }
 
 static void set_current(pid_t pid, int idx)
@@ -547,9 +579,22 @@ static void *events_main(void *arg)
 		n_events++;
 		say("# nested: event %d: %s", n_events, e->kind);
 		if (!run_event(e, &q, &k)) {
+			char path[64];
+
 			e->end = real_ns();
 			say("# nested: event %d (%s) failed: %s", n_events,
 			    e->kind, e->why);
+			/* What the QEMUs said: the source, and a destination. */
+			for (int i = k; i < n_procs && i <= k + 1; i++) {
+				snprintf(path, sizeof(path), DIR "/qemu.%d", i);
+				say_tail(path, "# qemu: ");
+			}
+			/*
+			 * L2 may be left stopped in a source that handed it
+			 * to a destination that died: end it now rather than
+			 * at the deadline.
+			 */
+			kill_all();
 			break;
 		}
 		say("# nested: event %d: %s done, QEMU %.1f ms (%s)", n_events,
@@ -810,18 +855,39 @@ static void forward_klogs(void)
 	close(fd);
 }
 
-/* The beacon pair around an event: last before, first after. */
+/*
+ * The beacon pair that straddles the event's blackout: of the beacons from
+ * the last one before the event to the first one after it, the two
+ * consecutive ones furthest apart in L1's time (a live migration's copy
+ * runs with L2 running and beaconing; only its downtime is a gap).
+ */
 static bool around(const struct event *e, const struct beacon **a,
 		   const struct beacon **b)
 {
+	int first = -1, last = -1;
+	int64_t widest = -1;
+
 	*a = *b = NULL;
 	for (int i = 0; i < n_beacons; i++) {
 		if (beacons[i].host <= e->start)
-			*a = &beacons[i];
-		if (beacons[i].host >= e->end && !*b)
-			*b = &beacons[i];
+			first = i;
+		if (beacons[i].host >= e->end) {
+			last = i;
+			break;
+		}
 	}
-	return *a && *b;
+	if (first < 0 || last < 0)
+		return false;
+	for (int i = first; i < last; i++) {
+		int64_t gap = beacons[i + 1].host - beacons[i].host;
+
+		if (gap > widest) {
+			widest = gap;
+			*a = &beacons[i];
+			*b = &beacons[i + 1];
+		}
+	}
+	return true;
 }
 
 /*
@@ -1021,10 +1087,7 @@ int main(int argc, char **argv)
 				say("# nested: L2 still running after %d s: killed",
 				    opt.timeout_s);
 			timed_out = true;
-			pthread_mutex_lock(&lock);
-			for (int k = 0; k < n_procs; k++)
-				kill(procs[k], SIGKILL);
-			pthread_mutex_unlock(&lock);
+			kill_all();
 		}
 	}
 	beacon_ended = 1;
