@@ -11,6 +11,10 @@
  * does. A sequence of 0 means the page is not (or no longer) valid (TLFS
  * 12.7.2): the hypervisor never filled it in, or withdrew it.
  *
+ * /dev/tscpage maps the frame hv_get_tsc_pfn() gives; on 6.1, which lacks
+ * it, __pa() of the page, which is right everywhere but on a root
+ * partition (there the page is memremap()ed): refused there.
+ *
  * Reenlightenment: where Hyper-V grants the frequency MSRs and
  * reenlightenment (the conditions of hv_init.c's own check), tscpage
  * registers the kernel's one TSC-change callback (set_hv_tscchange_cb()).
@@ -31,9 +35,11 @@
 
 #if IS_ENABLED(CONFIG_HYPERV_TIMER)
 #include <linux/module.h>
+#include <linux/pfn.h>
 #include <linux/smp.h>
 #include <clocksource/hyperv_timer.h>
 #include <asm/mshyperv.h>
+#include <asm/page.h>
 #include <asm/tsc.h>
 
 static void (*tscpage_hv_notify)(unsigned int cpu);
@@ -83,13 +89,33 @@ static void tscpage_hv_ack(void)
 	hyperv_stop_tsc_emulation();
 }
 
-static unsigned long tscpage_hv_tsc_pfn(const void *page)
+/*
+ * The frame of the page, for /dev/tscpage. On a root partition the page is
+ * Hyper-V's own, memremap()ed by hyperv_timer.c: __pa() of that address is
+ * meaningless, and only hv_get_tsc_pfn() knows the frame. A kernel without
+ * hv_get_tsc_pfn() (6.1) therefore cannot offer the page of a root
+ * partition; everywhere else the page is hyperv_timer.c's static tsc_pg,
+ * in the kernel image, where __pa() is right.
+ *
+ * hv_get_tsc_pfn() is 0 until the kernel gave the page to Hyper-V.
+ */
+static int tscpage_hv_tsc_pfn(const void *page, unsigned long *pfn,
+			      const char **why)
 {
 #ifdef TSCPAGE_HAVE_HV_GET_TSC_PFN
-	return hv_get_tsc_pfn();
+	*pfn = hv_get_tsc_pfn();
 #else
-	return PHYS_PFN(__pa(page));
+	if (hv_root_partition) {
+		*why = "Hyper-V root partition: its reference page is memremap()ed and this kernel has no hv_get_tsc_pfn() to find its frame";
+		return -EOPNOTSUPP;
+	}
+	*pfn = PHYS_PFN(__pa(page));
 #endif
+	if (!*pfn) {
+		*why = "no Hyper-V reference TSC page (not Hyper-V, or not enabled)";
+		return -ENODEV;
+	}
+	return 0;
 }
 #endif
 
@@ -97,11 +123,16 @@ static int tscpage_hyperv_get(struct tscpage_provider *p, const char **why)
 {
 #if IS_ENABLED(CONFIG_HYPERV_TIMER)
 	const struct tscpage_hvref *page = (const void *)hv_get_tsc_page();
+	unsigned long pfn;
+	int err;
 
-	if (!page || !tscpage_hv_tsc_pfn(page)) {
+	if (!page) {
 		*why = "no Hyper-V reference TSC page (not Hyper-V, or not enabled)";
 		return -ENODEV;
 	}
+	err = tscpage_hv_tsc_pfn(page, &pfn, why);
+	if (err)
+		return err;
 	if (!READ_ONCE(page->tsc_sequence)) {
 		*why = "the Hyper-V reference TSC page is marked invalid (sequence 0)";
 		return -ENODEV;
@@ -110,6 +141,7 @@ static int tscpage_hyperv_get(struct tscpage_provider *p, const char **why)
 		.name			= "hyperv",
 		.format			= TSCPAGE_FORMAT_HVREF,
 		.page			= page,
+		.pfn			= pfn,
 		.tsc_khz		= tsc_khz,
 		.vdso_clock_mode	= VDSO_CLOCKMODE_HVCLOCK,
 		.subscribe		= tscpage_hv_subscribe,

@@ -14,7 +14,9 @@
 #include <linux/clocksource.h>
 #include <linux/compiler.h>
 #include <linux/errno.h>
+#include <linux/pfn.h>
 #include <linux/types.h>
+#include <asm/page.h>
 #include <asm/pvclock.h>
 #include <asm/tsc.h>
 
@@ -37,6 +39,8 @@ static int tscpage_kvm_get(struct tscpage_provider *p, const char **why)
 		.name			= "kvm",
 		.format			= TSCPAGE_FORMAT_PVCLOCK,
 		.page			= &pvti->pvti,
+		/* Linear map or kernel image, as the vDSO maps it. */
+		.pfn			= PHYS_PFN(__pa(pvti)),
 		.tsc_khz		= tsc_khz,
 		.vdso_clock_mode	= VDSO_CLOCKMODE_PVCLOCK,
 	};

@@ -16,6 +16,10 @@
  * @page:            kernel address of the page, page aligned, in the linear
  *                   map or the kernel image (so virt_to_page() works); the
  *                   provider writes it, tscpage only reads it
+ * @pfn:             the page frame of @page, for mapping it into userspace
+ *                   (/dev/tscpage): the provider's to give, because only it
+ *                   knows how the page was mapped (a memremap()ed page has
+ *                   no __pa())
  * @tsc_khz:         TSC frequency the page parameters were computed from
  * @vdso_clock_mode: the kernel's vDSO clock mode that reads this very page
  *                   (VDSO_CLOCKMODE_PVCLOCK or _HVCLOCK) when the kernel maps
@@ -41,6 +45,7 @@ struct tscpage_provider {
 	const char *name;
 	enum tscpage_format format;
 	const void *page;
+	unsigned long pfn;
 	u32 tsc_khz;
 	int vdso_clock_mode;
 	int (*subscribe)(void (*notify)(unsigned int cpu));
