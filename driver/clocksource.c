@@ -341,12 +341,15 @@ int tscpage_clocksource_register(const struct tscpage_provider *provider,
 	trace_tscpage_register(provider->name, provider->format,
 			       provider->tsc_khz, stable,
 			       provider->vdso_clock_mode);
-	pr_info("clocksource tscpage registered (rating %d) over the %s %s page, TSC %u kHz, %s, clock_gettime() %s\n",
+	pr_info("clocksource tscpage registered (rating %d) over the %s %s page, TSC %u kHz, %s, clock_gettime() %s%s%s\n",
 		rating, provider->name,
 		provider->format == TSCPAGE_FORMAT_PVCLOCK ? "pvclock" : "reference",
 		provider->tsc_khz,
 		stable ? "TSC stable" : "not TSC stable: monotonic guard on",
-		provider->vdso_clock_mode ? "in the vDSO" : "through the syscall");
+		provider->vdso_clock_mode ? "in the vDSO" : "through the syscall",
+		!provider->vdso_clock_mode && provider->vdso_why ? ": " : "",
+		!provider->vdso_clock_mode && provider->vdso_why ?
+		provider->vdso_why : "");
 	return 0;
 }
 

@@ -89,6 +89,7 @@ static int __init hvsim_init(void)
 		.pfn			= PHYS_PFN(__pa(sim->page)),
 		.tsc_khz		= tsc_khz,
 		.vdso_clock_mode	= VDSO_CLOCKMODE_NONE,
+		.vdso_why		= "the hvsim page is not in the vDSO",
 	};
 	hvsim_notify_init(sim);
 

@@ -22,8 +22,11 @@
  *                   no __pa())
  * @tsc_khz:         TSC frequency the page parameters were computed from
  * @vdso_clock_mode: the kernel's vDSO clock mode that reads this very page
- *                   (VDSO_CLOCKMODE_PVCLOCK or _HVCLOCK) when the kernel maps
- *                   it into the vDSO, else VDSO_CLOCKMODE_NONE
+ *                   (VDSO_CLOCKMODE_PVCLOCK) when the provider can prove the
+ *                   kernel maps it into the vDSO, else VDSO_CLOCKMODE_NONE: a
+ *                   mode whose page is not mapped makes every process that
+ *                   reads the time die of SIGBUS
+ * @vdso_why:        with VDSO_CLOCKMODE_NONE, why, for the log; may be NULL
  *
  * @subscribe:       optional: from now on, call @notify when the TSC
  *                   frequency or offset changed (a migration); -EBUSY if
@@ -48,6 +51,7 @@ struct tscpage_provider {
 	unsigned long pfn;
 	u32 tsc_khz;
 	int vdso_clock_mode;
+	const char *vdso_why;
 	int (*subscribe)(void (*notify)(unsigned int cpu));
 	void (*unsubscribe)(void);
 	void (*ack)(void);
