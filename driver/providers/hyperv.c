@@ -3,13 +3,19 @@
  * The hyperv provider: the kernel's Hyper-V reference TSC page.
  *
  * hyperv_timer.c owns one page for all CPUs. hv_get_tsc_page() returns it
- * whether or not Hyper-V enabled it. On 6.12, hv_get_tsc_pfn() is non-zero
- * only once the kernel gave it to the hypervisor, and that is also the
- * condition on which the vDSO maps it (arch/x86/entry/vdso/vma.c); 6.1 has
- * no such call and its vDSO maps the page whenever it exists. Either way
- * clock_gettime() can read it in userspace as hyperv_clocksource_tsc_page
- * does. A sequence of 0 means the page is not (or no longer) valid (TLFS
- * 12.7.2): the hypervisor never filled it in, or withdrew it.
+ * whether or not Hyper-V enabled it; on 6.12, hv_get_tsc_pfn() is non-zero
+ * only once the kernel gave it to the hypervisor. A sequence of 0 means the
+ * page is not (or no longer) valid (TLFS 12.7.2): the hypervisor never
+ * filled it in, or withdrew it.
+ *
+ * The vDSO: never. VDSO_CLOCKMODE_HVCLOCK would be wrong twice over. The
+ * vDSO's vread_hvclock() returns the page's 100 ns units as the counter,
+ * while tscpage counts nanoseconds at 1 GHz, so the timekeeping core's
+ * mult/shift for us would scale it 100 times too slow. And the vDSO maps
+ * the page only once vclock_was_used(VDSO_CLOCKMODE_HVCLOCK), a bit that
+ * only hyperv_clocksource_tsc_page's ->enable sets and that a module
+ * cannot see; nothing like kvm-clock's CSID lets us prove it set. So the
+ * provider says VDSO_CLOCKMODE_NONE and clock_gettime() takes the syscall.
  *
  * /dev/tscpage maps the frame hv_get_tsc_pfn() gives; on 6.1, which lacks
  * it, __pa() of the page, which is right everywhere but on a root
@@ -143,7 +149,8 @@ static int tscpage_hyperv_get(struct tscpage_provider *p, const char **why)
 		.page			= page,
 		.pfn			= pfn,
 		.tsc_khz		= tsc_khz,
-		.vdso_clock_mode	= VDSO_CLOCKMODE_HVCLOCK,
+		.vdso_clock_mode	= VDSO_CLOCKMODE_NONE,
+		.vdso_why		= "the vDSO's Hyper-V reader counts 100 ns units, not our nanoseconds, and the kernel may not map the page",
 		.subscribe		= tscpage_hv_subscribe,
 		.unsubscribe		= tscpage_hv_unsubscribe,
 		.ack			= tscpage_hv_ack,
