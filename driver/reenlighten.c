@@ -3,12 +3,13 @@
  * Reenlightenment: what tscpage does when the page changes under it.
  *
  * Two ways to hear of a change, one way to handle it:
- *  - the provider's notification (hvsim: an interrupt on one CPU; Hyper-V:
- *    the kernel's reenlightenment callback), which tscpage acknowledges;
+ *  - the provider's notification (hvsim: an interrupt on one CPU), which
+ *    tscpage acknowledges;
  *  - its own watch: every TSCPAGE_WATCH_MS the page is sampled and
- *    compared with the last parameters seen. This is how the kvm provider,
- *    which has no notification, sees a migration, and how a hypervisor
- *    that forgets to notify is caught.
+ *    compared with the last parameters seen. This is how the kvm and
+ *    hyperv providers, which do not notify (hyperv refuses the kernel's
+ *    reenlightenment callback: see driver/providers/hyperv.c), see a
+ *    migration, and how a hypervisor that forgets to notify is caught.
  * Either way: the page is re-validated, the change measured (the rate
  * before and after, the step of the clock at one TSC value, GUEST_STOPPED),
  * the generation bumped if anything changed, an event appended for
@@ -215,8 +216,7 @@ static void tscpage_record(u32 type, unsigned int cpu,
 
 /*
  * Any context. Only hands over to process context: the page is
- * re-validated and the provider acknowledged from there, as the kernel's
- * own Hyper-V code does.
+ * re-validated and the provider acknowledged from there.
  */
 static void tscpage_notify(unsigned int cpu)
 {
@@ -242,7 +242,8 @@ static void tscpage_notify_fn(struct work_struct *work)
 		 * A page we cannot read, or nothing yet to compare it with:
 		 * the event says only that the provider spoke; the watch
 		 * deals with an unusable page. Acknowledged all the same: the
-		 * hypervisor keeps emulating the TSC until it hears back.
+		 * hypervisor (hvsim) keeps emulating the TSC until it hears
+		 * back.
 		 */
 		if (err)
 			c.now = tscpage_ref;

@@ -21,78 +21,39 @@
  * it, __pa() of the page, which is right everywhere but on a root
  * partition (there the page is memremap()ed): refused there.
  *
- * Reenlightenment: where Hyper-V grants the frequency MSRs and
- * reenlightenment (the conditions of hv_init.c's own check), tscpage
- * registers the kernel's one TSC-change callback (set_hv_tscchange_cb()).
- * The kernel keeps a single callback and KVM takes it when it runs nested
- * on Hyper-V, so tscpage takes it only while kvm is not loaded; a kvm
- * loaded later takes it over (and tscpage's unload then clears KVM's: the
- * kernel offers no way to tell). The callback runs from the kernel's
- * reenlightenment work, in process context, after Hyper-V has started
- * emulating the TSC; the acknowledgment (hyperv_stop_tsc_emulation()) ends
- * the emulation and re-reads the TSC frequency into tsc_khz.
+ * Reenlightenment: refused. The kernel's TSC-change callback cannot be
+ * released safely by a module: clear_hv_tscchange_cb() does not flush the
+ * kernel's own hv_reenlightenment_work (static in hv_init.c), so an unload
+ * could race a callback into freed module text; the kernel keeps a single
+ * callback, which a kvm loaded later silently takes over, and our unload
+ * would then clear KVM's; and TSC emulation control stays enabled once we
+ * are gone. So the provider never subscribes (no set_hv_tscchange_cb()):
+ * migrations are seen by the watch in reenlighten.c only, as for kvm, and
+ * the load says so once.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/clocksource.h>
 #include <linux/compiler.h>
 #include <linux/errno.h>
+#include <linux/printk.h>
 #include <linux/types.h>
 
 #include "../tscpage.h"
 
 #if IS_ENABLED(CONFIG_HYPERV_TIMER)
-#include <linux/module.h>
 #include <linux/pfn.h>
-#include <linux/smp.h>
 #include <clocksource/hyperv_timer.h>
 #include <asm/mshyperv.h>
 #include <asm/page.h>
 #include <asm/tsc.h>
 
-static void (*tscpage_hv_notify)(unsigned int cpu);
-
-static void tscpage_hv_tscchange(void)
-{
-	tscpage_hv_notify(raw_smp_processor_id());
-}
-
+/* The conditions of hv_init.c's own check for reenlightenment. */
 static bool tscpage_hv_reenlightenment(void)
 {
 	return (ms_hyperv.features & HV_ACCESS_FREQUENCY_MSRS) &&
 	       (ms_hyperv.misc_features & HV_FEATURE_FREQUENCY_MSRS_AVAILABLE) &&
 	       (ms_hyperv.features & HV_ACCESS_REENLIGHTENMENT);
-}
-
-static int tscpage_hv_subscribe(void (*notify)(unsigned int cpu))
-{
-	void *kvm;
-
-	if (!tscpage_hv_reenlightenment())
-		return -EOPNOTSUPP;
-	/* KVM's own callback is there whenever kvm is loaded. */
-	kvm = __symbol_get("kvm_x86_vendor_init");
-	if (kvm) {
-		__symbol_put("kvm_x86_vendor_init");
-		return -EBUSY;
-	}
-	tscpage_hv_notify = notify;
-	set_hv_tscchange_cb(tscpage_hv_tscchange);
-	return 0;
-}
-
-/*
- * clear_hv_tscchange_cb() stops the notifications at the hypervisor; the
- * kernel's work may still be about to call us, and it is not ours to
- * flush, so the callback stays safe to call: tscpage_hv_notify stays
- * valid for as long as tscpage.ko (which holds it) is loaded.
- */
-static void tscpage_hv_unsubscribe(void)
-{
-	clear_hv_tscchange_cb();
-}
-
-static void tscpage_hv_ack(void)
-{
-	hyperv_stop_tsc_emulation();
 }
 
 /*
@@ -151,10 +112,9 @@ static int tscpage_hyperv_get(struct tscpage_provider *p, const char **why)
 		.tsc_khz		= tsc_khz,
 		.vdso_clock_mode	= VDSO_CLOCKMODE_NONE,
 		.vdso_why		= "the vDSO's Hyper-V reader counts 100 ns units, not our nanoseconds, and the kernel may not map the page",
-		.subscribe		= tscpage_hv_subscribe,
-		.unsubscribe		= tscpage_hv_unsubscribe,
-		.ack			= tscpage_hv_ack,
 	};
+	if (tscpage_hv_reenlightenment())
+		pr_info("Hyper-V offers reenlightenment, not used: the kernel's callback cannot be released safely by a module; migrations are seen by watching the page\n");
 	return 0;
 #else
 	*why = "kernel built without CONFIG_HYPERV_TIMER";

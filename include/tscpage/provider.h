@@ -34,12 +34,13 @@
  * @unsubscribe:     undoes @subscribe; on return no call of @notify is
  *                   running or will start. Process context.
  * @ack:             optional: the guest has re-read the page after a
- *                   notification (Hyper-V: TSC emulation may stop; KVM:
- *                   GUEST_STOPPED may be cleared). Process context.
+ *                   notification (hvsim: its TSC emulation ends and
+ *                   GUEST_STOPPED is cleared). Process context.
  *
- * @notify runs in any context (hvsim: hard interrupt on the target CPU;
- * hyperv: the kernel's reenlightenment work), may not sleep, and gets the
- * CPU the notification arrived on.
+ * @notify runs in any context (hvsim: hard interrupt on the target CPU),
+ * may not sleep, and gets the CPU the notification arrived on. Only hvsim
+ * notifies: kvm has no notification, and the hyperv provider refuses the
+ * kernel's reenlightenment callback (driver/providers/hyperv.c says why).
  *
  * Everything here is set before tscpage sees the provider and does not
  * change while tscpage holds it.
