@@ -4,6 +4,10 @@
  * ioctl that says what it is, and the migration events on read() and
  * poll() (include/uapi/linux/tscpage.h; the events are events.c's).
  *
+ * The page is the provider's one page (kvm: CPU 0's kvmclock page), even
+ * where the clocksource reads a page per CPU: without TSC_STABLE it is
+ * valid for CPU 0's TSC only, which the ABI says (TSCPAGE_INFO_TSC_STABLE).
+ *
  * Mode 0444: the page holds nothing secret (every process already reads
  * the kvmclock and Hyper-V pages through the vDSO), like /dev/vmclock*.
  *

@@ -35,6 +35,8 @@ static_assert(sizeof(struct tscpage_hvref) == 24);
 static_assert(offsetof(struct tscpage_hvref, tsc_offset) == 16);
 
 static const void *tscpage_page;
+/* The provider's per-CPU pages, or NULL (tscpage_provider.cpu_pages). */
+static void * __percpu *tscpage_cpu_pages;
 
 /*
  * The last parameters this CPU read consistently from the page. When the
@@ -113,6 +115,24 @@ static __always_inline void tscpage_count_fallback(int err,
 	trace_tscpage_fallback(err, retries);
 }
 
+/*
+ * The page this CPU reads: its own where the provider has one per CPU
+ * (kvm: without TSC_STABLE a page is valid only for its own vCPU's TSC,
+ * as kvm-clock reads this_cpu_pvti()), else the one page. Preemption
+ * disabled by the caller, so CPU, page and TSC stay matched for the read.
+ * A CPU whose own page is not set up yet reads its fields as zero, which
+ * the sample reports as -EINVAL: the fallback covers it.
+ */
+static __always_inline const struct tscpage_pvclock *tscpage_pvclock_page(void)
+{
+	const struct tscpage_pvclock *page;
+
+	if (!tscpage_cpu_pages)
+		return tscpage_page;
+	page = this_cpu_read(*tscpage_cpu_pages);
+	return likely(page) ? page : tscpage_page;
+}
+
 static u64 notrace tscpage_read_pvclock(struct clocksource *cs)
 {
 	struct tscpage_stats *st;
@@ -124,7 +144,8 @@ static u64 notrace tscpage_read_pvclock(struct clocksource *cs)
 	preempt_disable_notrace();
 	st = this_cpu_ptr(&tscpage_stats);
 	last = &this_cpu_ptr(&tscpage_last_good)->pvclock;
-	err = tscpage_pvclock_sample(tscpage_page, TSCPAGE_MAX_RETRIES, &s);
+	err = tscpage_pvclock_sample(tscpage_pvclock_page(), TSCPAGE_MAX_RETRIES,
+				     &s);
 	tscpage_count_read(st, s.retries);
 	/* New parameters: adopted if a TSC could have them (params.c). */
 	if (likely(!err) && unlikely(s.params.version != last->version)) {
@@ -327,6 +348,8 @@ int tscpage_clocksource_register(const struct tscpage_provider *provider,
 	}
 	atomic64_set(&tscpage_last_ns.v, 0);
 	tscpage_page = provider->page;
+	tscpage_cpu_pages = provider->format == TSCPAGE_FORMAT_PVCLOCK ?
+			    provider->cpu_pages : NULL;
 
 	tscpage_cs.rating = rating;
 	tscpage_cs.vdso_clock_mode = provider->vdso_clock_mode;

@@ -5,7 +5,21 @@
  *
  * kvmclock publishes that page (pvclock_set_pvti_cpu0_va()) whenever it
  * sets kvmclock up, stable TSC or not; we take it only while its
- * TSC_STABLE bit is set now.
+ * TSC_STABLE bit is set now, and only where KVM offers
+ * KVM_FEATURE_CLOCKSOURCE_STABLE_BIT: without it pvclock.c ignores the bit
+ * (pvclock_set_flags() is never called), and so do we. kvm_para_has_feature()
+ * is not usable from a module (kvm_arch_para_features() is not exported),
+ * so we read KVM's CPUID leaf ourselves.
+ *
+ * Per CPU: the page is one clock for all CPUs only while TSC_STABLE; KVM
+ * can drop the bit at run time (the host's TSC became unstable), and then
+ * each vCPU's page is valid only for that vCPU's TSC. So the clocksource
+ * reads this CPU's own kvmclock page (hv_clock_per_cpu, exported by
+ * kvmclock.c; what this_cpu_pvti() reads for kvm-clock) through
+ * tscpage_provider.cpu_pages, and reads without TSC_STABLE go through the
+ * monotonic guard. CPU 0's page stays the one /dev/tscpage shares and the
+ * watch samples: userspace must treat it, without TSC_STABLE, as valid for
+ * CPU 0 only (include/uapi/linux/tscpage.h).
  *
  * The vDSO: arch/x86/entry/vdso/vma.c maps the page into [vvar] only once
  * vclock_was_used(VDSO_CLOCKMODE_PVCLOCK), a bit that kvm-clock's own
@@ -25,8 +39,14 @@
 #include <linux/pfn.h>
 #include <linux/timekeeping.h>
 #include <linux/types.h>
+#include <linux/percpu.h>
+#include <linux/stddef.h>
+#include <asm/cpufeature.h>
+#include <asm/kvm_para.h>
 #include <asm/page.h>
+#include <asm/processor.h>
 #include <asm/pvclock.h>
+#include <asm/kvmclock.h>	/* after pvclock.h, whose types it uses */
 #include <asm/tsc.h>
 
 #include "../tscpage.h"
@@ -51,6 +71,24 @@ static int tscpage_kvm_vdso_mode(const char **vdso_why)
 #endif
 	return VDSO_CLOCKMODE_NONE;
 }
+
+/*
+ * Whether KVM says its TSC_STABLE bit means something: what kvmclock_init()
+ * asks with kvm_para_has_feature() before it lets pvclock.c trust the bit.
+ */
+static bool tscpage_kvm_stable_bit_offered(void)
+{
+	u32 base;
+
+	if (!boot_cpu_has(X86_FEATURE_HYPERVISOR))
+		return false;
+	base = hypervisor_cpuid_base(KVM_SIGNATURE, 0);
+	return base && (cpuid_eax(base | KVM_CPUID_FEATURES) &
+			BIT(KVM_FEATURE_CLOCKSOURCE_STABLE_BIT));
+}
+
+/* The pvclock page is the first member: a CPU's pointer is its page's. */
+static_assert(offsetof(struct pvclock_vsyscall_time_info, pvti) == 0);
 #endif
 
 static int tscpage_kvm_get(struct tscpage_provider *p, const char **why)
@@ -64,6 +102,10 @@ static int tscpage_kvm_get(struct tscpage_provider *p, const char **why)
 		*why = "no kvmclock page (not KVM, or kvmclock disabled)";
 		return -ENODEV;
 	}
+	if (!tscpage_kvm_stable_bit_offered()) {
+		*why = "KVM does not offer KVM_FEATURE_CLOCKSOURCE_STABLE_BIT: the kvmclock page's TSC_STABLE means nothing";
+		return -ENODEV;
+	}
 	if (!(READ_ONCE(pvti->pvti.flags) & PVCLOCK_TSC_STABLE_BIT)) {
 		*why = "the kvmclock page is not TSC_STABLE";
 		return -ENODEV;
@@ -75,6 +117,7 @@ static int tscpage_kvm_get(struct tscpage_provider *p, const char **why)
 		.page			= &pvti->pvti,
 		/* Linear map or kernel image, as the vDSO maps it. */
 		.pfn			= PHYS_PFN(__pa(pvti)),
+		.cpu_pages		= (void * __percpu *)&hv_clock_per_cpu,
 		.tsc_khz		= tsc_khz,
 		.vdso_clock_mode	= vdso_clock_mode,
 		.vdso_why		= vdso_why,

@@ -20,6 +20,13 @@
  *                   (/dev/tscpage): the provider's to give, because only it
  *                   knows how the page was mapped (a memremap()ed page has
  *                   no __pa())
+ * @cpu_pages:       optional, pvclock only: a per-CPU variable holding each
+ *                   CPU's own page, in the same format (kvm: a vCPU's
+ *                   kvmclock page is valid for that vCPU's TSC only, unless
+ *                   TSC_STABLE). The clocksource's read on a CPU reads that
+ *                   CPU's page, with preemption disabled; a NULL entry
+ *                   means @page. NULL: every CPU reads @page. @page stays
+ *                   the page of /dev/tscpage and of the watch.
  * @tsc_khz:         TSC frequency the page parameters were computed from
  * @vdso_clock_mode: the kernel's vDSO clock mode that reads this very page
  *                   (VDSO_CLOCKMODE_PVCLOCK) when the provider can prove the
@@ -50,6 +57,7 @@ struct tscpage_provider {
 	enum tscpage_format format;
 	const void *page;
 	unsigned long pfn;
+	void * __percpu *cpu_pages;
 	u32 tsc_khz;
 	int vdso_clock_mode;
 	const char *vdso_why;

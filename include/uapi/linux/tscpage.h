@@ -135,6 +135,12 @@ struct tscpage_info {
  * The TSC is synchronized across CPUs: for a pvclock page, its TSC_STABLE
  * flag; for the Hyper-V page, which has no such flag, the kernel's own
  * verdict on its TSCs.
+ *
+ * The kvm provider's page is CPU 0's kvmclock page. Without TSC_STABLE in
+ * its flags (KVM may drop it at any time) its parameters are valid for
+ * CPU 0's TSC only: a reader on another CPU must not take its time as
+ * exact, and may at best guard it to be monotonic (libtscpage does), or
+ * use clock_gettime() instead.
  */
 #define TSCPAGE_INFO_TSC_STABLE		(1U << 0)
 /* tscpage is the current clocksource. */
