@@ -73,7 +73,7 @@ static int tscpage_hv_tsc_pfn(const void *page, unsigned long *pfn,
 	*pfn = hv_get_tsc_pfn();
 #else
 	if (hv_root_partition) {
-		*why = "Hyper-V root partition: its reference page is memremap()ed and this kernel has no hv_get_tsc_pfn() to find its frame";
+		*why = "root partition: page memremap()ed, no hv_get_tsc_pfn() to find its frame";
 		return -EOPNOTSUPP;
 	}
 	*pfn = PHYS_PFN(__pa(page));
@@ -111,7 +111,7 @@ static int tscpage_hyperv_get(struct tscpage_provider *p, const char **why)
 		.pfn			= pfn,
 		.tsc_khz		= tsc_khz,
 		.vdso_clock_mode	= VDSO_CLOCKMODE_NONE,
-		.vdso_why		= "the vDSO's Hyper-V reader counts 100 ns units, not our nanoseconds, and the kernel may not map the page",
+		.vdso_why		= "the vDSO reads 100 ns units and may not map the page",
 	};
 	if (tscpage_hv_reenlightenment())
 		pr_info("Hyper-V offers reenlightenment, not used: the kernel's callback cannot be released safely by a module; migrations are seen by watching the page\n");

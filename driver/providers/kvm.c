@@ -67,7 +67,7 @@ static int tscpage_kvm_vdso_mode(const char **vdso_why)
 		return VDSO_CLOCKMODE_PVCLOCK;
 	*vdso_why = "kvm-clock was not current at load, the kernel may not map its page";
 #else
-	*vdso_why = "this kernel cannot say whether kvm-clock was ever current (no CSID_X86_KVM_CLK), the kernel may not map its page";
+	*vdso_why = "this kernel has no CSID_X86_KVM_CLK to tell, the kernel may not map its page";
 #endif
 	return VDSO_CLOCKMODE_NONE;
 }
@@ -103,7 +103,7 @@ static int tscpage_kvm_get(struct tscpage_provider *p, const char **why)
 		return -ENODEV;
 	}
 	if (!tscpage_kvm_stable_bit_offered()) {
-		*why = "KVM does not offer KVM_FEATURE_CLOCKSOURCE_STABLE_BIT: the kvmclock page's TSC_STABLE means nothing";
+		*why = "KVM lacks KVM_FEATURE_CLOCKSOURCE_STABLE_BIT: TSC_STABLE means nothing";
 		return -ENODEV;
 	}
 	if (!(READ_ONCE(pvti->pvti.flags) & PVCLOCK_TSC_STABLE_BIT)) {
