@@ -21,6 +21,12 @@
  * watch samples: userspace must treat it, without TSC_STABLE, as valid for
  * CPU 0 only (include/uapi/linux/tscpage.h).
  *
+ * GUEST_STOPPED: KVM sets it in every vCPU's page when the VM was paused
+ * and leaves it to the guest to clear. With tscpage current nothing else
+ * would on every read, so the clocksource's read clears it on this CPU's
+ * page and counts the pause (tscpage_provider.clears_guest_stopped), for
+ * the watch to tell a pause hidden from the clock from a page gone back.
+ *
  * The vDSO: arch/x86/entry/vdso/vma.c maps the page into [vvar] only once
  * vclock_was_used(VDSO_CLOCKMODE_PVCLOCK), a bit that kvm-clock's own
  * ->enable sets when it becomes the current clocksource, that nothing
@@ -118,6 +124,7 @@ static int tscpage_kvm_get(struct tscpage_provider *p, const char **why)
 		/* Linear map or kernel image, as the vDSO maps it. */
 		.pfn			= PHYS_PFN(__pa(pvti)),
 		.cpu_pages		= (void * __percpu *)&hv_clock_per_cpu,
+		.clears_guest_stopped	= true,
 		.tsc_khz		= tsc_khz,
 		.vdso_clock_mode	= vdso_clock_mode,
 		.vdso_why		= vdso_why,

@@ -15,7 +15,8 @@
  * @format:          layout of @page
  * @page:            kernel address of the page, page aligned, in the linear
  *                   map or the kernel image (so virt_to_page() works); the
- *                   provider writes it, tscpage only reads it
+ *                   provider writes it, tscpage only reads it (but see
+ *                   @clears_guest_stopped)
  * @pfn:             the page frame of @page, for mapping it into userspace
  *                   (/dev/tscpage): the provider's to give, because only it
  *                   knows how the page was mapped (a memremap()ed page has
@@ -27,6 +28,12 @@
  *                   CPU's page, with preemption disabled; a NULL entry
  *                   means @page. NULL: every CPU reads @page. @page stays
  *                   the page of /dev/tscpage and of the watch.
+ * @clears_guest_stopped: with @cpu_pages: the guest, not the hypervisor,
+ *                   clears GUEST_STOPPED in those pages (KVM sets it when it
+ *                   paused the VM and leaves it set), so the clocksource's
+ *                   read clears it on its CPU's page and counts the pause
+ *                   for the watch (driver/clocksource.c); the one store
+ *                   tscpage makes to a provider's page
  * @tsc_khz:         TSC frequency the page parameters were computed from
  * @vdso_clock_mode: the kernel's vDSO clock mode that reads this very page
  *                   (VDSO_CLOCKMODE_PVCLOCK) when the provider can prove the
@@ -58,6 +65,7 @@ struct tscpage_provider {
 	const void *page;
 	unsigned long pfn;
 	void * __percpu *cpu_pages;
+	bool clears_guest_stopped;
 	u32 tsc_khz;
 	int vdso_clock_mode;
 	const char *vdso_why;
