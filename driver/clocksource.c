@@ -9,7 +9,9 @@
  * Context: ->read() runs in any context, NMI included, on any CPU, with
  * or without preemption (PREEMPT_RT reads time preemptibly). It takes no
  * lock and never sleeps; it keeps preemption off while it touches this
- * CPU's copy of the last good parameters and its statistics.
+ * CPU's copy of the last good parameters and its statistics and, where
+ * the provider has a page per CPU (kvm), this CPU's page, whose
+ * GUEST_STOPPED it clears with one cmpxchg() (tscpage_take_guest_stopped()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
