@@ -4,6 +4,10 @@
  * ioctl that says what it is, and the migration events on read() and
  * poll() (include/uapi/linux/tscpage.h; the events are events.c's).
  *
+ * The page is the provider's one page (kvm: CPU 0's kvmclock page), even
+ * where the clocksource reads a page per CPU: without TSC_STABLE it is
+ * valid for CPU 0's TSC only, which the ABI says (TSCPAGE_INFO_TSC_STABLE).
+ *
  * Mode 0444: the page holds nothing secret (every process already reads
  * the kvmclock and Hyper-V pages through the vDSO), like /dev/vmclock*.
  *
@@ -101,8 +105,6 @@ static void tscpage_vma_clear(struct vm_area_struct *vma, vm_flags_t flags)
  */
 static int tscpage_dev_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	const void *page = tscpage_dev_provider->page;
-
 	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != PAGE_SIZE)
 		return -EINVAL;
 	/*
@@ -117,9 +119,11 @@ static int tscpage_dev_mmap(struct file *file, struct vm_area_struct *vma)
 
 	/*
 	 * Decrypted like the vDSO maps the kvmclock and Hyper-V pages: under
-	 * memory encryption the hypervisor writes them in the clear.
+	 * memory encryption the hypervisor writes them in the clear. The
+	 * frame is the provider's (tscpage_provider.pfn), not __pa() of the
+	 * page: on a Hyper-V root partition the page is memremap()ed.
 	 */
-	return remap_pfn_range(vma, vma->vm_start, PHYS_PFN(__pa(page)),
+	return remap_pfn_range(vma, vma->vm_start, tscpage_dev_provider->pfn,
 			       PAGE_SIZE, pgprot_decrypted(vma->vm_page_prot));
 }
 

@@ -9,7 +9,9 @@
  * Context: ->read() runs in any context, NMI included, on any CPU, with
  * or without preemption (PREEMPT_RT reads time preemptibly). It takes no
  * lock and never sleeps; it keeps preemption off while it touches this
- * CPU's copy of the last good parameters and its statistics.
+ * CPU's copy of the last good parameters and its statistics and, where
+ * the provider has a page per CPU (kvm), this CPU's page, whose
+ * GUEST_STOPPED it clears with one cmpxchg() (tscpage_take_guest_stopped()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -17,6 +19,7 @@
 #include <linux/clocksource.h>
 #include <linux/delay.h>
 #include <linux/mutex.h>
+#include <linux/nmi.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
 #include <linux/printk.h>
@@ -35,6 +38,8 @@ static_assert(sizeof(struct tscpage_hvref) == 24);
 static_assert(offsetof(struct tscpage_hvref, tsc_offset) == 16);
 
 static const void *tscpage_page;
+/* The provider's per-CPU pages, or NULL (tscpage_provider.cpu_pages). */
+static void * __percpu *tscpage_cpu_pages;
 
 /*
  * The last parameters this CPU read consistently from the page. When the
@@ -50,6 +55,15 @@ DEFINE_PER_CPU(struct tscpage_stats, tscpage_stats);
  * TSC_STABLE, or a fallback), for tscpage_monotonic_guard().
  */
 static struct tp_atomic64 tscpage_last_ns;
+
+/*
+ * The provider's pages carry a GUEST_STOPPED for the guest to clear
+ * (tscpage_provider.clears_guest_stopped), and the pauses whose flag our
+ * reads took from the page the watch samples (tscpage_page, CPU 0's), for
+ * the watch: see tscpage_take_guest_stopped().
+ */
+static bool tscpage_clears_stopped;
+static atomic_t tscpage_pauses;
 
 /* Whether the timekeeping core reads us (between ->enable and ->disable). */
 static bool tscpage_current;
@@ -113,8 +127,96 @@ static __always_inline void tscpage_count_fallback(int err,
 	trace_tscpage_fallback(err, retries);
 }
 
+/*
+ * The page this CPU reads: its own where the provider has one per CPU
+ * (kvm: without TSC_STABLE a page is valid only for its own vCPU's TSC,
+ * as kvm-clock reads this_cpu_pvti()), else the one page. Preemption
+ * disabled by the caller, so CPU, page and TSC stay matched for the read.
+ * A CPU whose own page is not set up yet reads its fields as zero, which
+ * the sample reports as -EINVAL: the fallback covers it.
+ */
+static __always_inline const struct tscpage_pvclock *tscpage_pvclock_page(void)
+{
+	const struct tscpage_pvclock *page;
+
+	if (!tscpage_cpu_pages)
+		return tscpage_page;
+	page = this_cpu_read(*tscpage_cpu_pages);
+	return likely(page) ? page : tscpage_page;
+}
+
+/*
+ * KVM set GUEST_STOPPED in this CPU's page: the VM was paused, and QEMU
+ * hid the pause from the clock by rebasing kvmclock, so the parameters
+ * before the pause, extrapolated to now, are ahead of the new ones.
+ * pvclock_clocksource_read() clears the flag on its CPU's page and touches
+ * the watchdogs; 6.12's kvm-clock reads without that (_nowd) and leaves it
+ * to the soft lockup timer. When tscpage is current, we clear it here, on
+ * every read that finds it, on every CPU's own page. On the page the watch
+ * samples (CPU 0's) we also count the pause, so that the watch, which may
+ * find that flag already cleared by the time it samples, still knows the
+ * step back it sees is a pause (reenlighten.c). Only there: KVM sets the
+ * flag in every vCPU's page at one pause, and idle CPUs take theirs
+ * late; counting those would make one pause look like several.
+ *
+ * The store: KVM writes a vCPU's page only from that vCPU's thread, while
+ * the vCPU is outside guest mode, so the only writer that can come between
+ * our load of the flags and our store is KVM at a VM exit in between, and
+ * an NMI that reads the clock (which clears the same bit). The kernel does
+ * it with a plain read-modify-write and accepts that window; we use one
+ * cmpxchg(), which no VM exit can split, so a TSC_STABLE or GUEST_STOPPED
+ * KVM writes in that window is never overwritten by our stale copy. It
+ * bypasses the page's version protocol as the kernel's store does: a
+ * reader racing it sees the flag before or after, both consistent. It
+ * runs once per pause, not once per read.
+ *
+ * The count is incremented first, and the fully ordered cmpxchg() orders
+ * it before the flag's clearing: pairs with the smp_rmb() between the
+ * watch's sample of the page and its read of the count
+ * (tscpage_watch_sample()), so a watch that found the flag cleared by us
+ * finds the count moved. A failed cmpxchg() (KVM changed the flags)
+ * retries with what it found, at most a few times.
+ *
+ * The watchdogs: of pvclock_touch_watchdogs(), only
+ * touch_softlockup_watchdog() and reset_hung_task_detector() are
+ * exported, both safe in any context (a per-CPU store, an atomic_set()),
+ * so we call those: we took the flag from the soft lockup timer that
+ * would have touched them. clocksource_touch_watchdog() and
+ * rcu_cpu_stall_reset() are not exported; a pause hidden from kvmclock
+ * leaves jiffies and the timekeeping clock without a jump, so neither the
+ * RCU stall detector (jiffies) nor the clocksource watchdog of a
+ * kvmclock-based clock sees one; only a clocksource compared across the
+ * pause with the TSC, which kept running, may.
+ *
+ * Preemption disabled by the caller; any context, NMI included.
+ */
+static void notrace tscpage_take_guest_stopped(const struct tscpage_pvclock *page,
+					       u8 flags)
+{
+	u8 *pflags = (u8 *)&page->flags;
+	unsigned int tries;
+
+	if (page == tscpage_page)
+		atomic_inc(&tscpage_pauses);
+	for (tries = 0; tries < 4 && (flags & TSCPAGE_PVCLOCK_GUEST_STOPPED);
+	     tries++) {
+		if (try_cmpxchg(pflags, &flags,
+				flags & ~TSCPAGE_PVCLOCK_GUEST_STOPPED))
+			break;
+	}
+	touch_softlockup_watchdog();
+	reset_hung_task_detector();
+}
+
+/* Pauses whose GUEST_STOPPED the reads took from CPU 0's page. */
+u32 tscpage_clocksource_pauses(void)
+{
+	return atomic_read(&tscpage_pauses);
+}
+
 static u64 notrace tscpage_read_pvclock(struct clocksource *cs)
 {
+	const struct tscpage_pvclock *page;
 	struct tscpage_stats *st;
 	struct tscpage_pvclock_sample s;
 	struct tscpage_pvclock *last;
@@ -124,8 +226,13 @@ static u64 notrace tscpage_read_pvclock(struct clocksource *cs)
 	preempt_disable_notrace();
 	st = this_cpu_ptr(&tscpage_stats);
 	last = &this_cpu_ptr(&tscpage_last_good)->pvclock;
-	err = tscpage_pvclock_sample(tscpage_page, TSCPAGE_MAX_RETRIES, &s);
+	page = tscpage_pvclock_page();
+	err = tscpage_pvclock_sample(page, TSCPAGE_MAX_RETRIES, &s);
 	tscpage_count_read(st, s.retries);
+	if (likely(!err) &&
+	    unlikely(s.params.flags & TSCPAGE_PVCLOCK_GUEST_STOPPED) &&
+	    tscpage_clears_stopped)
+		tscpage_take_guest_stopped(page, s.params.flags);
 	/* New parameters: adopted if a TSC could have them (params.c). */
 	if (likely(!err) && unlikely(s.params.version != last->version)) {
 		if (tscpage_params_sane(TSCPAGE_FORMAT_PVCLOCK,
@@ -327,6 +434,10 @@ int tscpage_clocksource_register(const struct tscpage_provider *provider,
 	}
 	atomic64_set(&tscpage_last_ns.v, 0);
 	tscpage_page = provider->page;
+	tscpage_cpu_pages = provider->format == TSCPAGE_FORMAT_PVCLOCK ?
+			    provider->cpu_pages : NULL;
+	tscpage_clears_stopped = tscpage_cpu_pages &&
+				 provider->clears_guest_stopped;
 
 	tscpage_cs.rating = rating;
 	tscpage_cs.vdso_clock_mode = provider->vdso_clock_mode;
@@ -341,12 +452,15 @@ int tscpage_clocksource_register(const struct tscpage_provider *provider,
 	trace_tscpage_register(provider->name, provider->format,
 			       provider->tsc_khz, stable,
 			       provider->vdso_clock_mode);
-	pr_info("clocksource tscpage registered (rating %d) over the %s %s page, TSC %u kHz, %s, clock_gettime() %s\n",
+	pr_info("clocksource tscpage registered (rating %d) over the %s %s page, TSC %u kHz, %s, clock_gettime() %s%s%s\n",
 		rating, provider->name,
 		provider->format == TSCPAGE_FORMAT_PVCLOCK ? "pvclock" : "reference",
 		provider->tsc_khz,
 		stable ? "TSC stable" : "not TSC stable: monotonic guard on",
-		provider->vdso_clock_mode ? "in the vDSO" : "through the syscall");
+		provider->vdso_clock_mode ? "in the vDSO" : "through the syscall",
+		!provider->vdso_clock_mode && provider->vdso_why ? ": " : "",
+		!provider->vdso_clock_mode && provider->vdso_why ?
+		provider->vdso_why : "");
 	return 0;
 }
 

@@ -3,14 +3,16 @@
  * Reenlightenment: what tscpage does when the page changes under it.
  *
  * Two ways to hear of a change, one way to handle it:
- *  - the provider's notification (hvsim: an interrupt on one CPU; Hyper-V:
- *    the kernel's reenlightenment callback), which tscpage acknowledges;
+ *  - the provider's notification (hvsim: an interrupt on one CPU), which
+ *    tscpage acknowledges;
  *  - its own watch: every TSCPAGE_WATCH_MS the page is sampled and
- *    compared with the last parameters seen. This is how the kvm provider,
- *    which has no notification, sees a migration, and how a hypervisor
- *    that forgets to notify is caught.
+ *    compared with the last parameters seen. This is how the kvm and
+ *    hyperv providers, which do not notify (hyperv refuses the kernel's
+ *    reenlightenment callback: see driver/providers/hyperv.c), see a
+ *    migration, and how a hypervisor that forgets to notify is caught.
  * Either way: the page is re-validated, the change measured (the rate
- * before and after, the step of the clock at one TSC value, GUEST_STOPPED),
+ * before and after, the step of the clock at one TSC value, a pause:
+ * GUEST_STOPPED newly set or the clocksource's count of pauses moved),
  * the generation bumped if anything changed, an event appended for
  * read()/poll() and traced.
  *
@@ -53,9 +55,14 @@ struct tscpage_migration_stats tscpage_migration_stats;
 
 static DEFINE_MUTEX(tscpage_reenlighten_lock);
 static const struct tscpage_provider *tscpage_rl_provider;
-/* Under the lock: the parameters last seen, and what we make of them. */
+/*
+ * Under the lock: the parameters last seen, and what we make of them;
+ * tscpage_ref_pauses is the clocksource's count of pauses
+ * (tscpage_clocksource_pauses()) when they were seen.
+ */
 static union tscpage_params tscpage_ref;
 static u64 tscpage_ref_tsc;
+static u32 tscpage_ref_pauses;
 static bool tscpage_ref_valid;
 /* A change the watch saw once and holds for one round (see below). */
 static bool tscpage_change_held;
@@ -86,6 +93,7 @@ u32 tscpage_current_khz(void)
  * struct tscpage_change - the page now against tscpage_ref
  * @now:     the parameters now
  * @tsc:     the TSC value they were read with
+ * @pauses:  the clocksource's count of pauses, read after them
  * @step:    clock by @now minus clock by the reference, both at @tsc
  * @flags:   TSCPAGE_EVENT_* that describe it
  * @old_khz: rate the reference implies
@@ -94,18 +102,41 @@ u32 tscpage_current_khz(void)
 struct tscpage_change {
 	union tscpage_params now;
 	u64 tsc;
+	u32 pauses;
 	s64 step;
 	u32 flags;
 	u32 old_khz;
 	u32 new_khz;
 };
 
-/* Adopt @p, read with @tsc, as the parameters last seen. Lock held. */
-static void tscpage_ref_set(const union tscpage_params *p, u64 tsc)
+/* Adopt @c's parameters as the parameters last seen. Lock held. */
+static void tscpage_ref_set(const struct tscpage_change *c)
 {
-	tscpage_ref = *p;
-	tscpage_ref_tsc = tsc;
+	tscpage_ref = c->now;
+	tscpage_ref_tsc = c->tsc;
+	tscpage_ref_pauses = c->pauses;
 	tscpage_ref_valid = true;
+}
+
+/*
+ * Sample the provider's page into @c, then the clocksource's count of
+ * pauses. Lock held (or, at start, no watch running yet).
+ */
+static int tscpage_watch_sample(const struct tscpage_provider *p,
+				struct tscpage_change *c)
+{
+	int err = tscpage_params_sample(p->format, p->page, &c->now, &c->tsc);
+
+	/*
+	 * Pairs with the fully ordered cmpxchg() by which a clocksource read
+	 * clears GUEST_STOPPED after counting the pause
+	 * (tscpage_take_guest_stopped() in clocksource.c): if the sample
+	 * found the flag of a pause already cleared by such a read, the
+	 * count read below has moved.
+	 */
+	smp_rmb();
+	c->pauses = tscpage_clocksource_pauses();
+	return err;
 }
 
 /* Clock by @now minus clock by @ref, both at @tsc. */
@@ -137,11 +168,12 @@ static s64 tscpage_step(enum tscpage_format format, const struct tscpage_change 
 }
 
 /*
- * A change is a new rate, a step beyond rounding, or GUEST_STOPPED newly
- * set. A step back is BACKWARD unless GUEST_STOPPED says the guest was
- * paused: then it is the pause being hidden from the clock (what KVM does
- * when the VM is stopped), and nobody was running to see time go back.
- * Lock held.
+ * A change is a new rate, a step beyond rounding, or a pause: GUEST_STOPPED
+ * newly set, or the clocksource's count of pauses moved since the
+ * reference (a read cleared the flag before we could see it: kvm). A step
+ * back is BACKWARD unless a pause says the guest was paused: then it is
+ * the pause being hidden from the clock (what KVM does when the VM is
+ * stopped), and nobody was running to see time go back. Lock held.
  */
 static void tscpage_compare(enum tscpage_format format,
 			    struct tscpage_change *c)
@@ -158,6 +190,13 @@ static void tscpage_compare(enum tscpage_format format,
 		stopped = (c->now.pvclock.flags &
 			   TSCPAGE_PVCLOCK_GUEST_STOPPED) &&
 			  !(ref->pvclock.flags & TSCPAGE_PVCLOCK_GUEST_STOPPED);
+		/*
+		 * A moved count is a pause the reference has not seen,
+		 * unless the reference has the flag set: then a read took
+		 * that very flag, and this is the same pause.
+		 */
+		stopped |= c->pauses != tscpage_ref_pauses &&
+			   !(ref->pvclock.flags & TSCPAGE_PVCLOCK_GUEST_STOPPED);
 		if (c->now.pvclock.tsc_to_system_mul !=
 		    ref->pvclock.tsc_to_system_mul ||
 		    c->now.pvclock.tsc_shift != ref->pvclock.tsc_shift)
@@ -205,7 +244,7 @@ static void tscpage_record(u32 type, unsigned int cpu,
 			tscpage_rl_provider->name, -c->step);
 	}
 	e.generation = tscpage_generation();
-	tscpage_ref_set(&c->now, c->tsc);
+	tscpage_ref_set(c);
 	tscpage_change_held = false;
 	if (c->new_khz)
 		WRITE_ONCE(tscpage_khz, c->new_khz);
@@ -215,8 +254,7 @@ static void tscpage_record(u32 type, unsigned int cpu,
 
 /*
  * Any context. Only hands over to process context: the page is
- * re-validated and the provider acknowledged from there, as the kernel's
- * own Hyper-V code does.
+ * re-validated and the provider acknowledged from there.
  */
 static void tscpage_notify(unsigned int cpu)
 {
@@ -233,7 +271,7 @@ static void tscpage_notify_fn(struct work_struct *work)
 
 	mutex_lock(&tscpage_reenlighten_lock);
 	tscpage_migration_stats.notifications++;
-	err = tscpage_params_sample(p->format, p->page, &c.now, &c.tsc);
+	err = tscpage_watch_sample(p, &c);
 	if (!err && tscpage_ref_valid) {
 		tscpage_compare(p->format, &c);
 		flags = c.flags;
@@ -242,7 +280,8 @@ static void tscpage_notify_fn(struct work_struct *work)
 		 * A page we cannot read, or nothing yet to compare it with:
 		 * the event says only that the provider spoke; the watch
 		 * deals with an unusable page. Acknowledged all the same: the
-		 * hypervisor keeps emulating the TSC until it hears back.
+		 * hypervisor (hvsim) keeps emulating the TSC until it hears
+		 * back.
 		 */
 		if (err)
 			c.now = tscpage_ref;
@@ -275,7 +314,11 @@ static void tscpage_notify_fn(struct work_struct *work)
 
 static void tscpage_withdraw(const struct tscpage_provider *p, u64 ms)
 {
-	struct tscpage_change c = { .now = tscpage_ref, .tsc = tscpage_ref_tsc };
+	struct tscpage_change c = {
+		.now = tscpage_ref,
+		.tsc = tscpage_ref_tsc,
+		.pauses = tscpage_ref_pauses,
+	};
 
 	pr_warn("the %s page has been unusable for %llu ms: withdrawing clocksource tscpage, the kernel switches to another\n",
 		p->name, ms);
@@ -302,7 +345,7 @@ static void tscpage_watch_fn(struct work_struct *work)
 	int err;
 
 	mutex_lock(&tscpage_reenlighten_lock);
-	err = tscpage_params_sample(p->format, p->page, &c.now, &c.tsc);
+	err = tscpage_watch_sample(p, &c);
 	if (err) {
 		if (!tscpage_unusable_since)
 			tscpage_unusable_since = now;
@@ -314,13 +357,13 @@ static void tscpage_watch_fn(struct work_struct *work)
 	}
 	tscpage_unusable_since = 0;
 	if (!tscpage_ref_valid) {
-		tscpage_ref_set(&c.now, c.tsc);
+		tscpage_ref_set(&c);
 		goto out;
 	}
 	tscpage_compare(p->format, &c);
 	if (!(c.flags & TSCPAGE_EVENT_CHANGED)) {
 		/* Follow the re-anchoring of a healthy page. */
-		tscpage_ref_set(&c.now, c.tsc);
+		tscpage_ref_set(&c);
 		tscpage_change_held = false;
 	} else if (tscpage_change_held || (c.flags & TSCPAGE_EVENT_BACKWARD)) {
 		tscpage_migration_stats.detections++;
@@ -338,8 +381,7 @@ out:
 /* Module init, process context, after the clocksource is registered. */
 int tscpage_reenlighten_start(const struct tscpage_provider *provider)
 {
-	union tscpage_params now;
-	u64 tsc;
+	struct tscpage_change c;
 	int err;
 
 	if (unusable_ms && (unusable_ms < 200 || unusable_ms > 60000)) {
@@ -349,11 +391,10 @@ int tscpage_reenlighten_start(const struct tscpage_provider *provider)
 	}
 	tscpage_rl_provider = provider;
 	mutex_lock(&tscpage_reenlighten_lock);
-	if (!tscpage_params_sample(provider->format, provider->page, &now,
-				   &tsc)) {
-		tscpage_ref_set(&now, tsc);
+	if (!tscpage_watch_sample(provider, &c)) {
+		tscpage_ref_set(&c);
 		WRITE_ONCE(tscpage_khz, tscpage_params_khz(provider->format,
-							   &now));
+							   &c.now));
 	}
 	mutex_unlock(&tscpage_reenlighten_lock);
 

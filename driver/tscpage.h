@@ -85,6 +85,7 @@ int tscpage_clocksource_register(const struct tscpage_provider *provider,
 				 int rating);
 void tscpage_clocksource_unregister(void);
 bool tscpage_clocksource_is_current(void);
+u32 tscpage_clocksource_pauses(void);
 u64 tscpage_clocksource_read(void);
 
 int tscpage_chardev_register(const struct tscpage_provider *provider);

@@ -15,9 +15,11 @@
 #include <linux/clocksource.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/pfn.h>
 #include <linux/string.h>
 #include <linux/workqueue.h>
 #include <asm/cpufeature.h>
+#include <asm/page.h>
 #include <asm/tsc.h>
 #include <tscpage/provider.h>
 
@@ -84,8 +86,10 @@ static int __init hvsim_init(void)
 		.name			= "hvsim",
 		.format			= sim->format,
 		.page			= sim->page,
+		.pfn			= PHYS_PFN(__pa(sim->page)),
 		.tsc_khz		= tsc_khz,
 		.vdso_clock_mode	= VDSO_CLOCKMODE_NONE,
+		.vdso_why		= "the hvsim page is not in the vDSO",
 	};
 	hvsim_notify_init(sim);
 

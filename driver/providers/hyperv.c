@@ -3,46 +3,52 @@
  * The hyperv provider: the kernel's Hyper-V reference TSC page.
  *
  * hyperv_timer.c owns one page for all CPUs. hv_get_tsc_page() returns it
- * whether or not Hyper-V enabled it. On 6.12, hv_get_tsc_pfn() is non-zero
- * only once the kernel gave it to the hypervisor, and that is also the
- * condition on which the vDSO maps it (arch/x86/entry/vdso/vma.c); 6.1 has
- * no such call and its vDSO maps the page whenever it exists. Either way
- * clock_gettime() can read it in userspace as hyperv_clocksource_tsc_page
- * does. A sequence of 0 means the page is not (or no longer) valid (TLFS
- * 12.7.2): the hypervisor never filled it in, or withdrew it.
+ * whether or not Hyper-V enabled it; on 6.12, hv_get_tsc_pfn() is non-zero
+ * only once the kernel gave it to the hypervisor. A sequence of 0 means the
+ * page is not (or no longer) valid (TLFS 12.7.2): the hypervisor never
+ * filled it in, or withdrew it.
  *
- * Reenlightenment: where Hyper-V grants the frequency MSRs and
- * reenlightenment (the conditions of hv_init.c's own check), tscpage
- * registers the kernel's one TSC-change callback (set_hv_tscchange_cb()).
- * The kernel keeps a single callback and KVM takes it when it runs nested
- * on Hyper-V, so tscpage takes it only while kvm is not loaded; a kvm
- * loaded later takes it over (and tscpage's unload then clears KVM's: the
- * kernel offers no way to tell). The callback runs from the kernel's
- * reenlightenment work, in process context, after Hyper-V has started
- * emulating the TSC; the acknowledgment (hyperv_stop_tsc_emulation()) ends
- * the emulation and re-reads the TSC frequency into tsc_khz.
+ * The vDSO: never. VDSO_CLOCKMODE_HVCLOCK would be wrong twice over. The
+ * vDSO's vread_hvclock() returns the page's 100 ns units as the counter,
+ * while tscpage counts nanoseconds at 1 GHz, so the timekeeping core's
+ * mult/shift for us would scale it 100 times too slow. And the vDSO maps
+ * the page only once vclock_was_used(VDSO_CLOCKMODE_HVCLOCK), a bit that
+ * only hyperv_clocksource_tsc_page's ->enable sets and that a module
+ * cannot see; nothing like kvm-clock's CSID lets us prove it set. So the
+ * provider says VDSO_CLOCKMODE_NONE and clock_gettime() takes the syscall.
+ *
+ * /dev/tscpage maps the frame hv_get_tsc_pfn() gives; on 6.1, which lacks
+ * it, __pa() of the page, which is right everywhere but on a root
+ * partition (there the page is memremap()ed): refused there.
+ *
+ * Reenlightenment: refused. The kernel's TSC-change callback cannot be
+ * released safely by a module: clear_hv_tscchange_cb() does not flush the
+ * kernel's own hv_reenlightenment_work (static in hv_init.c), so an unload
+ * could race a callback into freed module text; the kernel keeps a single
+ * callback, which a kvm loaded later silently takes over, and our unload
+ * would then clear KVM's; and TSC emulation control stays enabled once we
+ * are gone. So the provider never subscribes (no set_hv_tscchange_cb()):
+ * migrations are seen by the watch in reenlighten.c only, as for kvm, and
+ * the load says so once.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/clocksource.h>
 #include <linux/compiler.h>
 #include <linux/errno.h>
+#include <linux/printk.h>
 #include <linux/types.h>
 
 #include "../tscpage.h"
 
 #if IS_ENABLED(CONFIG_HYPERV_TIMER)
-#include <linux/module.h>
-#include <linux/smp.h>
+#include <linux/pfn.h>
 #include <clocksource/hyperv_timer.h>
 #include <asm/mshyperv.h>
+#include <asm/page.h>
 #include <asm/tsc.h>
 
-static void (*tscpage_hv_notify)(unsigned int cpu);
-
-static void tscpage_hv_tscchange(void)
-{
-	tscpage_hv_notify(raw_smp_processor_id());
-}
-
+/* The conditions of hv_init.c's own check for reenlightenment. */
 static bool tscpage_hv_reenlightenment(void)
 {
 	return (ms_hyperv.features & HV_ACCESS_FREQUENCY_MSRS) &&
@@ -50,46 +56,33 @@ static bool tscpage_hv_reenlightenment(void)
 	       (ms_hyperv.features & HV_ACCESS_REENLIGHTENMENT);
 }
 
-static int tscpage_hv_subscribe(void (*notify)(unsigned int cpu))
-{
-	void *kvm;
-
-	if (!tscpage_hv_reenlightenment())
-		return -EOPNOTSUPP;
-	/* KVM's own callback is there whenever kvm is loaded. */
-	kvm = __symbol_get("kvm_x86_vendor_init");
-	if (kvm) {
-		__symbol_put("kvm_x86_vendor_init");
-		return -EBUSY;
-	}
-	tscpage_hv_notify = notify;
-	set_hv_tscchange_cb(tscpage_hv_tscchange);
-	return 0;
-}
-
 /*
- * clear_hv_tscchange_cb() stops the notifications at the hypervisor; the
- * kernel's work may still be about to call us, and it is not ours to
- * flush, so the callback stays safe to call: tscpage_hv_notify stays
- * valid for as long as tscpage.ko (which holds it) is loaded.
+ * The frame of the page, for /dev/tscpage. On a root partition the page is
+ * Hyper-V's own, memremap()ed by hyperv_timer.c: __pa() of that address is
+ * meaningless, and only hv_get_tsc_pfn() knows the frame. A kernel without
+ * hv_get_tsc_pfn() (6.1) therefore cannot offer the page of a root
+ * partition; everywhere else the page is hyperv_timer.c's static tsc_pg,
+ * in the kernel image, where __pa() is right.
+ *
+ * hv_get_tsc_pfn() is 0 until the kernel gave the page to Hyper-V.
  */
-static void tscpage_hv_unsubscribe(void)
-{
-	clear_hv_tscchange_cb();
-}
-
-static void tscpage_hv_ack(void)
-{
-	hyperv_stop_tsc_emulation();
-}
-
-static unsigned long tscpage_hv_tsc_pfn(const void *page)
+static int tscpage_hv_tsc_pfn(const void *page, unsigned long *pfn,
+			      const char **why)
 {
 #ifdef TSCPAGE_HAVE_HV_GET_TSC_PFN
-	return hv_get_tsc_pfn();
+	*pfn = hv_get_tsc_pfn();
 #else
-	return PHYS_PFN(__pa(page));
+	if (hv_root_partition) {
+		*why = "root partition: page memremap()ed, no hv_get_tsc_pfn() to find its frame";
+		return -EOPNOTSUPP;
+	}
+	*pfn = PHYS_PFN(__pa(page));
 #endif
+	if (!*pfn) {
+		*why = "no Hyper-V reference TSC page (not Hyper-V, or not enabled)";
+		return -ENODEV;
+	}
+	return 0;
 }
 #endif
 
@@ -97,11 +90,16 @@ static int tscpage_hyperv_get(struct tscpage_provider *p, const char **why)
 {
 #if IS_ENABLED(CONFIG_HYPERV_TIMER)
 	const struct tscpage_hvref *page = (const void *)hv_get_tsc_page();
+	unsigned long pfn;
+	int err;
 
-	if (!page || !tscpage_hv_tsc_pfn(page)) {
+	if (!page) {
 		*why = "no Hyper-V reference TSC page (not Hyper-V, or not enabled)";
 		return -ENODEV;
 	}
+	err = tscpage_hv_tsc_pfn(page, &pfn, why);
+	if (err)
+		return err;
 	if (!READ_ONCE(page->tsc_sequence)) {
 		*why = "the Hyper-V reference TSC page is marked invalid (sequence 0)";
 		return -ENODEV;
@@ -110,12 +108,13 @@ static int tscpage_hyperv_get(struct tscpage_provider *p, const char **why)
 		.name			= "hyperv",
 		.format			= TSCPAGE_FORMAT_HVREF,
 		.page			= page,
+		.pfn			= pfn,
 		.tsc_khz		= tsc_khz,
-		.vdso_clock_mode	= VDSO_CLOCKMODE_HVCLOCK,
-		.subscribe		= tscpage_hv_subscribe,
-		.unsubscribe		= tscpage_hv_unsubscribe,
-		.ack			= tscpage_hv_ack,
+		.vdso_clock_mode	= VDSO_CLOCKMODE_NONE,
+		.vdso_why		= "the vDSO reads 100 ns units and may not map the page",
 	};
+	if (tscpage_hv_reenlightenment())
+		pr_info("Hyper-V offers reenlightenment, not used: the kernel's callback cannot be released safely by a module; migrations are seen by watching the page\n");
 	return 0;
 #else
 	*why = "kernel built without CONFIG_HYPERV_TIMER";

@@ -4,7 +4,8 @@
  * tscpage reads.
  *
  * Both layouts are written by the hypervisor (or by tscpage_hvsim, its
- * test double) and only ever read by the guest. Every multi-byte field
+ * test double) and only read by the guest, but for the pvclock page's
+ * GUEST_STOPPED flag, which the guest kernel clears. Every multi-byte field
  * is little-endian, as on the only architecture these pages exist on
  * (x86). Every field is naturally aligned, so the structures need no
  * packing: their size and offsets are those of the hypervisors' own
@@ -62,7 +63,11 @@ struct tscpage_pvclock {
  * readers need no global guard.
  */
 #define TSCPAGE_PVCLOCK_TSC_STABLE	(1 << 0)
-/* The hypervisor paused the guest; set by the host, cleared by the guest. */
+/*
+ * The hypervisor paused the guest; set by the host, cleared by the guest
+ * kernel (with the kvm provider, tscpage's clocksource read clears it on
+ * each CPU's page). Userspace never clears it.
+ */
 #define TSCPAGE_PVCLOCK_GUEST_STOPPED	(1 << 1)
 
 #define TSCPAGE_PVCLOCK_SHIFT_MIN	(-32)
@@ -135,6 +140,12 @@ struct tscpage_info {
  * The TSC is synchronized across CPUs: for a pvclock page, its TSC_STABLE
  * flag; for the Hyper-V page, which has no such flag, the kernel's own
  * verdict on its TSCs.
+ *
+ * The kvm provider's page is CPU 0's kvmclock page. Without TSC_STABLE in
+ * its flags (KVM may drop it at any time) its parameters are valid for
+ * CPU 0's TSC only: a reader on another CPU must not take its time as
+ * exact, and may at best guard it to be monotonic (libtscpage does), or
+ * use clock_gettime() instead.
  */
 #define TSCPAGE_INFO_TSC_STABLE		(1U << 0)
 /* tscpage is the current clocksource. */
@@ -162,7 +173,8 @@ enum tscpage_event_type {
 	TSCPAGE_EVENT_NOTIFIED = 1,
 	/*
 	 * tscpage's own watch of the page (every 100 ms) found it changed
-	 * with no notification: new rate, a step, or GUEST_STOPPED newly set.
+	 * with no notification: new rate, a step, or a pause (see
+	 * TSCPAGE_EVENT_GUEST_STOPPED).
 	 */
 	TSCPAGE_EVENT_DETECTED = 2,
 	/*
@@ -178,7 +190,12 @@ enum tscpage_event_type {
  * and with every NOTIFIED one.
  */
 #define TSCPAGE_EVENT_CHANGED		(1U << 0)
-/* The pvclock page had GUEST_STOPPED set. */
+/*
+ * The guest was paused: the pvclock page had GUEST_STOPPED newly set, or
+ * (kvm) tscpage's clocksource read cleared it from CPU 0's page since the
+ * page was last seen. A step back with it is the pause being hidden from
+ * the clock, not BACKWARD.
+ */
 #define TSCPAGE_EVENT_GUEST_STOPPED	(1U << 1)
 /* tscpage acknowledged the notification to the provider. */
 #define TSCPAGE_EVENT_ACKED		(1U << 2)
