@@ -138,7 +138,7 @@ static u32 tscpage_dev_flags(const struct tscpage_provider *p)
 		flags |= TSCPAGE_INFO_TSC_STABLE;
 	if (tscpage_clocksource_is_current())
 		flags |= TSCPAGE_INFO_CURRENT;
-	if (p->vdso_clock_mode != VDSO_CLOCKMODE_NONE)
+	if (tscpage_clocksource_in_vdso())
 		flags |= TSCPAGE_INFO_VDSO;
 	return flags;
 }

@@ -329,6 +329,85 @@ static struct clocksource tscpage_cs = {
 	.owner		= THIS_MODULE,
 };
 
+/*
+ * Whether clock_gettime() reads the page in the vDSO (INFO_VDSO). The
+ * vDSO's vread_pvclock() reads CPU 0's page on every CPU and trusts it
+ * while TSC_STABLE is set, unguarded: tscpage_clocksource_vdso_off()
+ * takes the claim back, for good, when that is no longer right. The
+ * timekeeping core reads the mode at every update of the vDSO's data
+ * (update_vsyscall(), under its own lock), so from the next tick on
+ * clock_gettime() makes the syscall, which reads this CPU's own page.
+ */
+bool tscpage_clocksource_in_vdso(void)
+{
+	return READ_ONCE(tscpage_cs.vdso_clock_mode) != VDSO_CLOCKMODE_NONE;
+}
+
+/* Process context (the watch), any lock. */
+void tscpage_clocksource_vdso_off(const char *why)
+{
+	if (!tscpage_clocksource_in_vdso())
+		return;
+	WRITE_ONCE(tscpage_cs.vdso_clock_mode, VDSO_CLOCKMODE_NONE);
+	pr_warn("clock_gettime() through the syscall from now on: %s\n", why);
+}
+
+/*
+ * Beyond this, two CPUs' own pages disagree on the time at one TSC
+ * value: their TSCs are not in step. Each page is exact to a nanosecond;
+ * KVM re-anchors each vCPU's page at its own VM entry, from one master
+ * clock sample, so two pages caught on either side of a re-anchoring
+ * differ by the master clock's own step, nanoseconds.
+ */
+#define TSCPAGE_CPU_SKEW_NS	10000
+
+/*
+ * KVM keeps TSC_STABLE set when the guest moves one vCPU's TSC through
+ * IA32_TSC_ADJUST: it rewrites that vCPU's page for its new TSC, not the
+ * flag. CPU 0's page then no longer describes the other CPUs' TSCs, and
+ * the vDSO, which reads it everywhere, is off on them by the difference
+ * (kvm-clock's vDSO with it). The kernel's reads of each CPU's own page
+ * stay right. The watch calls this every round: each online CPU's page is
+ * compared with CPU 0's at one TSC value (the largest of the pages'
+ * timestamps and our TSC, so that neither delta is negative), and a
+ * difference beyond TSCPAGE_CPU_SKEW_NS takes the vDSO claim back. Until
+ * then (at most a watch period) the vDSO is as wrong as kvm-clock's.
+ * Process context; reads other CPUs' pages, which are plain memory.
+ */
+void tscpage_clocksource_check_cpus(void)
+{
+	struct tscpage_pvclock_sample s0, s;
+	char why[96];
+	unsigned int cpu;
+	u64 t;
+	s64 d;
+
+	if (!tscpage_cpu_pages || !tscpage_clocksource_in_vdso())
+		return;
+	if (tscpage_pvclock_sample(tscpage_page, TSCPAGE_MAX_RETRIES, &s0) ||
+	    !(s0.params.flags & TSCPAGE_PVCLOCK_TSC_STABLE))
+		return;	/* the vDSO makes the syscall itself */
+	for_each_online_cpu(cpu) {
+		const struct tscpage_pvclock *page =
+			*per_cpu_ptr(tscpage_cpu_pages, cpu);
+
+		if (!page || page == tscpage_page ||
+		    tscpage_pvclock_sample(page, TSCPAGE_MAX_RETRIES, &s))
+			continue;
+		t = max3(s0.tsc, s0.params.tsc_timestamp,
+			 s.params.tsc_timestamp);
+		d = tscpage_pvclock_ns(&s.params, t) -
+		    tscpage_pvclock_ns(&s0.params, t);
+		if (d > TSCPAGE_CPU_SKEW_NS || d < -TSCPAGE_CPU_SKEW_NS) {
+			snprintf(why, sizeof(why),
+				 "CPU %u's kvmclock page is %lld ns off CPU 0's: TSCs not in step",
+				 cpu, d);
+			tscpage_clocksource_vdso_off(why);
+			return;
+		}
+	}
+}
+
 /* One read of the page, as the timekeeping core would (bench.c). */
 u64 tscpage_clocksource_read(void)
 {

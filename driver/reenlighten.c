@@ -16,10 +16,13 @@
  * the generation bumped if anything changed, an event appended for
  * read()/poll() and traced.
  *
- * The watch also keeps two defences: a page that steps back is no longer
- * trusted to be monotonic (every clocksource read is guarded from then
- * on), and a page unusable for unusable_ms gets the clocksource withdrawn
- * so the kernel switches to another.
+ * The watch also keeps three defences: a page that steps back is no
+ * longer trusted to be monotonic (every clocksource read is guarded from
+ * then on, and clock_gettime() leaves the vDSO, which would not guard), a
+ * page unusable for unusable_ms gets the clocksource withdrawn so the
+ * kernel switches to another, and CPUs whose own pages disagree (their
+ * TSCs out of step, see tscpage_clocksource_check_cpus()) take
+ * clock_gettime() out of the vDSO.
  *
  * Context: the notification callback runs in any context, hard interrupt
  * included, and only queues tscpage_notify_work. Both work items run in
@@ -242,6 +245,8 @@ static void tscpage_record(u32 type, unsigned int cpu,
 		WRITE_ONCE(tscpage_migration_stats.distrust, 1);
 		pr_warn("the %s page stepped back by %lld ns: no longer trusted to be monotonic, every read is guarded\n",
 			tscpage_rl_provider->name, -c->step);
+		/* The vDSO reads the page unguarded: not any more. */
+		tscpage_clocksource_vdso_off("the page stepped back");
 	}
 	e.generation = tscpage_generation();
 	tscpage_ref_set(c);
@@ -345,6 +350,7 @@ static void tscpage_watch_fn(struct work_struct *work)
 	int err;
 
 	mutex_lock(&tscpage_reenlighten_lock);
+	tscpage_clocksource_check_cpus();
 	err = tscpage_watch_sample(p, &c);
 	if (err) {
 		if (!tscpage_unusable_since)

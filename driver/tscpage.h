@@ -86,6 +86,9 @@ int tscpage_clocksource_register(const struct tscpage_provider *provider,
 void tscpage_clocksource_unregister(void);
 bool tscpage_clocksource_is_current(void);
 u32 tscpage_clocksource_pauses(void);
+bool tscpage_clocksource_in_vdso(void);
+void tscpage_clocksource_vdso_off(const char *why);
+void tscpage_clocksource_check_cpus(void);
 u64 tscpage_clocksource_read(void);
 
 int tscpage_chardev_register(const struct tscpage_provider *provider);

@@ -150,7 +150,12 @@ struct tscpage_info {
 #define TSCPAGE_INFO_TSC_STABLE		(1U << 0)
 /* tscpage is the current clocksource. */
 #define TSCPAGE_INFO_CURRENT		(1U << 1)
-/* While current, clock_gettime() reads this page in the vDSO. */
+/*
+ * While current, clock_gettime() reads this page in the vDSO. Set only by
+ * the kvm provider, where kvm-clock was current at load; cleared for good
+ * when tscpage stops trusting the vDSO with the page (it stepped back, or
+ * the CPUs' own pages disagree: their TSCs out of step).
+ */
 #define TSCPAGE_INFO_VDSO		(1U << 2)
 
 #define TSCPAGE_IOC_MAGIC	0xE1
