@@ -420,10 +420,10 @@ int main(int argc, char **argv)
 		if (pthread_create(&poll_thread, NULL, poller_fn, &p))
 			ksft_exit_fail_msg("pthread_create\n");
 	}
+	ksft_set_plan(what == CTL_MIGRATE ? 4 : what == DESYNC ?
+		      3 + N_DESYNC_JUDGED : 3);
 	if (what == DESYNC)
 		desync_setup(&d, cpu, cycles);
-	ksft_set_plan(what == CTL_MIGRATE ? 4 : what == DESYNC ?
-		      2 + N_DESYNC_JUDGED : 3);
 
 	/*
 	 * Every clocksource switch leaves the clocks up to ~100 us behind
