@@ -211,8 +211,13 @@ static pid_t spawn_qemu(int k, const char *incoming)
 	argv[argc++] = "-append";
 	argv[argc++] = append;
 	if (opt.shell) {
+		/* ttyS1..3 exist, as init and the tests expect, and say nothing. */
 		argv[argc++] = "-serial";
 		argv[argc++] = "mon:stdio";
+		for (int i = 0; i < 3; i++) {
+			argv[argc++] = "-serial";
+			argv[argc++] = "null";
+		}
 	} else {
 		argv[argc++] = "-serial";
 		argv[argc++] = con;
@@ -949,6 +954,26 @@ static int report_events(int num)
 	return num;
 }
 
+/*
+ * Every PROGRESS_MS while L2 sends beacons, one line with the last one: a
+ * long step (the hammer under migrations) shows it is alive, and where.
+ */
+#define PROGRESS_MS	30000
+
+static void progress(void)
+{
+	static int64_t next_ms;
+	int n = n_beacons;
+
+	if (!n || beacon_ended || mono_ms() < next_ms)
+		return;
+	if (next_ms)
+		say("# nested: L2 alive: %d beacons, the last at its CLOCK_MONOTONIC %.1f s, %.1f s ago",
+		    n, (double)beacons[n - 1].mono / 1e9,
+		    (double)(real_ns() - beacons[n - 1].host) / 1e9);
+	next_ms = mono_ms() + PROGRESS_MS;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -1075,6 +1100,7 @@ int main(int argc, char **argv)
 			    waitpid(cur_pid, &status, WNOHANG) == cur_pid)
 				exited = true;
 			pthread_mutex_unlock(&lock);
+			progress();
 			if (!exited && !timed_out &&
 			    (mono_ms() > deadline ||
 			     (l2_done &&
