@@ -55,12 +55,50 @@ static inline __u64 tscpage_pvclock_scale(__u64 delta, __u32 mul, __s8 shift)
 	return tp_mul_u64_u32_shr32(delta, mul);
 }
 
-/* Nanoseconds at @tsc by the parameters in @p (a sample, not the page). */
+/*
+ * tscpage_pvclock_scale() for a TSC @delta cycles before the anchor, with
+ * every stage rounded up instead of down: system_time minus this is the
+ * page's line rounded down, as system_time plus tscpage_pvclock_scale()
+ * is after the anchor, so the two sides meet without a step and two
+ * pages anchored a multiple of 2^(32 - shift) cycles apart still agree
+ * to the nanosecond. The low 32 bits of the product are those of the
+ * low 32 bits of the factors: no second wide multiply.
+ */
+static inline __u64 tscpage_pvclock_scale_up(__u64 delta, __u32 mul,
+					     __s8 shift)
+{
+	if (shift < 0)
+		delta = (delta >> -shift) +
+			!!(delta & ((1ULL << -shift) - 1));
+	else
+		delta <<= shift;
+	return tp_mul_u64_u32_shr32(delta, mul) +
+	       ((__u32)((__u32)delta * mul) != 0);
+}
+
+/*
+ * Nanoseconds at @tsc by the parameters in @p (a sample, not the page).
+ *
+ * The kernel's pvclock computes tsc - tsc_timestamp unsigned: each vCPU
+ * reads its own page, anchored at a TSC value that vCPU has passed. We
+ * read one page on every CPU (and the watch reads other CPUs' pages), so
+ * a TSC a few cycles behind the anchor's is an ordinary input: the delta
+ * is taken as signed, and a TSC behind the anchor gives a time behind
+ * system_time. An unsigned delta would give about 2^64 cycles, centuries
+ * ahead. A delta of 2^63 cycles or more (a century at 3 GHz) is no real
+ * TSC's and reads as behind.
+ */
 static inline __u64 tscpage_pvclock_ns(const struct tscpage_pvclock *p, __u64 tsc)
 {
-	return p->system_time +
-	       tscpage_pvclock_scale(tsc - p->tsc_timestamp,
-				     p->tsc_to_system_mul, p->tsc_shift);
+	__u64 delta = tsc - p->tsc_timestamp;
+
+	if (tp_likely((__s64)delta >= 0))
+		return p->system_time +
+		       tscpage_pvclock_scale(delta, p->tsc_to_system_mul,
+					     p->tsc_shift);
+	return p->system_time -
+	       tscpage_pvclock_scale_up(-delta, p->tsc_to_system_mul,
+					p->tsc_shift);
 }
 
 /*

@@ -19,7 +19,13 @@
  *       = ((shifted(delta) * mul) >> 32) mod 2^64, where shifted(d) is
  *         d >> -shift for shift < 0 and (d << shift) mod 2^64 otherwise
  *   tscpage_pvclock_ns(p, tsc)
- *       = system_time + scale(tsc - tsc_timestamp mod 2^64), mod 2^64
+ *       = system_time + scale(tsc - tsc_timestamp mod 2^64), mod 2^64,
+ *         when that distance is below 2^63 (the TSC at or past the
+ *         anchor), else system_time - scale_up(tsc_timestamp - tsc mod
+ *         2^64), mod 2^64: a TSC behind the anchor, rounded so that the
+ *         time is the page's line rounded down on both sides
+ *   tscpage_pvclock_scale_up(x, mul, shift) = the scale with both
+ *         stages rounded up
  *   tscpage_hvref_time(p, tsc) = ((tsc * scale) >> 64) + (u64)offset
  *   tscpage_hvref_ns(p, tsc)   = time * 100 mod 2^64
  *
@@ -232,12 +238,57 @@ static uint64_t ref_pvclock_scale(uint64_t delta, uint32_t mul, int shift)
 	return big_low64(&prod);
 }
 
+/*
+ * The scaling of a distance before the anchor: ceil(ceil(x / 2^-shift) *
+ * mul / 2^32) for shift < 0, ceil(((x << shift) mod 2^64) * mul / 2^32)
+ * otherwise; each ceiling is (a + 2^k - 1) >> k, on bigs.
+ */
+static uint64_t ref_pvclock_scale_up(uint64_t x, uint32_t mul, int shift)
+{
+	struct big d = big_from_u64(x), m = big_from_u64(mul), one, prod;
+
+	one = big_from_u64(1);
+	if (shift < 0) {
+		struct big up = big_pow2((unsigned int)-shift);
+
+		up = big_sub(&up, &one);
+		d = big_add(&d, &up);
+		d = big_shr(&d, (unsigned int)-shift);
+	} else {
+		d = big_shl(&d, (unsigned int)shift);
+		d = big_mod64(&d);
+	}
+	prod = big_mul(&d, &m);
+	{
+		struct big up = big_pow2(32);
+
+		up = big_sub(&up, &one);
+		prod = big_add(&prod, &up);
+	}
+	prod = big_shr(&prod, 32);
+	return big_low64(&prod);
+}
+
+/*
+ * system_time + scale(tsc - tsc_timestamp) when the TSC is at or past the
+ * anchor, system_time - scale_up(tsc_timestamp - tsc) when it is behind,
+ * mod 2^64. "Behind" is a distance mod 2^64 of 2^63 or more, read here
+ * from the top limb, not through a signed conversion.
+ */
 static uint64_t ref_pvclock_ns(uint64_t tsc, uint64_t tsc_timestamp,
 			       uint64_t system_time, uint32_t mul, int shift)
 {
 	struct big d = big_sub_mod64(tsc, tsc_timestamp);
 	struct big st = big_from_u64(system_time), q, sum;
 
+	if (d.l[3] & 0x8000u) {
+		struct big back = big_sub_mod64(tsc_timestamp, tsc);
+
+		q = big_from_u64(ref_pvclock_scale_up(big_low64(&back), mul,
+						      shift));
+		sum = big_sub_mod64(big_low64(&st), big_low64(&q));
+		return big_low64(&sum);
+	}
 	q = big_from_u64(ref_pvclock_scale(big_low64(&d), mul, shift));
 	sum = big_add(&st, &q);
 	return big_low64(&sum);
@@ -434,6 +485,123 @@ static void test_scale(uint64_t count)
 		check_scale(&rnd, rng_value(), (uint32_t)rng_value(),
 			    rng_shift());
 	tally_report(&rnd);
+}
+
+static void check_scale_up(struct tally *t, uint64_t x, uint32_t mul,
+			   int shift)
+{
+	uint64_t exp = ref_pvclock_scale_up(x, mul, shift);
+	uint64_t got = tscpage_pvclock_scale_up(x, mul, (__s8)shift);
+
+	if (tally_wrong(t, exp, got))
+		ksft_print_msg("%s: x=0x%016" PRIx64 " mul=0x%08" PRIx32
+			       " shift=%d: expected 0x%016" PRIx64 ", got 0x%016"
+			       PRIx64 "\n", t->what, x, mul, shift, exp, got);
+}
+
+static void test_scale_up(uint64_t count)
+{
+	struct tally ext = { .what = "tscpage_pvclock_scale_up, extremes" };
+	struct tally rnd = { .what = "tscpage_pvclock_scale_up, random" };
+	size_t i, j;
+	uint64_t n;
+	int shift;
+
+	for (i = 0; i < ARRAY_SIZE(extremes64); i++)
+		for (j = 0; j < ARRAY_SIZE(extremes32); j++)
+			for (shift = -32; shift <= 32; shift++)
+				check_scale_up(&ext, extremes64[i],
+					       extremes32[j], shift);
+	tally_report(&ext);
+
+	for (n = 0; n < count; n++)
+		check_scale_up(&rnd, rng_value(), (uint32_t)rng_value(),
+			       rng_shift());
+	tally_report(&rnd);
+}
+
+/*
+ * A TSC behind the page's anchor, on pages a real TSC has (100 MHz to
+ * 10 GHz, the kernel's own mul/shift): the time is behind system_time by
+ * the distance, to a nanosecond; and a page anchored k * 2^(32 - shift)
+ * cycles ahead of another gives, for every TSC between the two anchors,
+ * exactly the other's time (any writer that re-anchors ahead of a
+ * reader's TSC). Before the signed delta, a TSC 40 ns behind a 2.5 GHz
+ * page read about 2^64 cycles ahead: +234 years.
+ */
+static void test_behind(uint64_t count)
+{
+	struct tally t = { .what = "tscpage_pvclock_ns, TSC behind the anchor" };
+	uint64_t n;
+
+	for (n = 0; n < count; n++) {
+		uint64_t hz = 100000000ull + rng_value() % 9900000000ull;
+		/* Away from 0 and 2^64, where the time would wrap. */
+		uint64_t base = (rng_value() >> 2) | 1ull << 40;
+		uint64_t tsc0 = (rng_value() >> 2) | 1ull << 40;
+		uint64_t span, tsc, back, a, b, want, low, unit;
+		struct tscpage_pvclock p = { 0 }, q;
+		unsigned int k, bits;
+		int shift = 0;
+		uint64_t m;
+
+		/* kvm_get_time_scale()'s shape: m < hz <= 2m, mul < 2^32. */
+		m = 1000000000ull;
+		while (hz > 2 * m) {
+			hz >>= 1;
+			shift--;
+		}
+		while (hz <= m) {
+			hz <<= 1;
+			shift++;
+		}
+		p.tsc_to_system_mul = (uint32_t)((m << 32) / hz);
+		p.tsc_shift = (__s8)shift;
+		p.tsc_timestamp = tsc0;
+		p.system_time = base;
+
+		bits = (unsigned int)(32 - shift);
+		k = 1 + (unsigned int)(rng_next() % 4);
+		span = (uint64_t)k << bits;
+		q = p;
+		q.tsc_timestamp = tsc0 + span;
+		q.system_time = base + (uint64_t)k * p.tsc_to_system_mul;
+
+		tsc = tsc0 + rng_value() % (span + 1);
+		a = tscpage_pvclock_ns(&p, tsc);
+		b = tscpage_pvclock_ns(&q, tsc);
+		t.cases++;
+		if (a != b && ++t.bad <= MAX_REPORTS)
+			ksft_print_msg("%s: mul=0x%08" PRIx32 " shift=%d tsc0=0x%016"
+				       PRIx64 " k=%u tsc=+%" PRIu64 ": %" PRIu64
+				       " from the anchor, %" PRIu64
+				       " from %u anchors ahead\n", t.what,
+				       p.tsc_to_system_mul, shift, tsc0, k,
+				       tsc - tsc0, a, b, k);
+
+		/*
+		 * Up to 1000 cycles behind: behind by that distance, as the
+		 * page can say it: within one unit of the shifted delta
+		 * (2^-shift cycles, for shift < 0) and 1 ns of rounding.
+		 */
+		back = rng_next() % 1000;
+		unit = shift < 0 ? 1ull << -shift : 1;
+		want = base - tscpage_pvclock_scale(back, p.tsc_to_system_mul,
+						    p.tsc_shift);
+		low = base - tscpage_pvclock_scale(back + unit,
+						   p.tsc_to_system_mul,
+						   p.tsc_shift) - 1;
+		a = tscpage_pvclock_ns(&p, tsc0 - back);
+		t.cases++;
+		if ((a > want || a < low) && ++t.bad <= MAX_REPORTS)
+			ksft_print_msg("%s: mul=0x%08" PRIx32 " shift=%d: %" PRIu64
+				       " cycles behind the anchor at %" PRIu64
+				       " ns read %" PRIu64 " ns (%+" PRId64
+				       "), not in [%" PRIu64 ", %" PRIu64 "]\n",
+				       t.what, p.tsc_to_system_mul, shift, back,
+				       base, a, (int64_t)(a - base), low, want);
+	}
+	tally_report(&t);
 }
 
 static void test_pvns(uint64_t count)
@@ -706,13 +874,15 @@ int main(int argc, char **argv)
 	rng_state = seed;
 
 	ksft_print_header();
-	ksft_set_plan(11);
+	ksft_set_plan(14);
 	ksft_print_msg("seed %" PRIu64 ", %" PRIu64 " random cases per function (rerun: --seed %" PRIu64 " --count %" PRIu64 ")\n",
 		       seed, count, seed, count);
 
 	test_reference();
 	test_scale(count);
+	test_scale_up(count);
 	test_pvns(count);
+	test_behind(count);
 	test_hvref(count, false);
 	test_hvref(count, true);
 	test_pvclock_valid(count);
