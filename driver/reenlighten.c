@@ -171,12 +171,35 @@ static s64 tscpage_step(enum tscpage_format format, const struct tscpage_change 
 }
 
 /*
+ * A Hyper-V reference page hid a pause: the partition's reference time
+ * does not count while the guest is stopped (KVM's page, derived from
+ * kvmclock, hides a QEMU stop the same way), and the page has no
+ * GUEST_STOPPED to say so. So a step back is taken for a pause when it is
+ * longer than the watch's period and yet leaves the page at or ahead of
+ * where it was at the watch's last look: the watch did not run for longer
+ * than the step, and the clock did not go behind anything it saw. A step
+ * back within the period (a page rebased by a millisecond, hvsim's
+ * backward fault) stays BACKWARD. What this cannot tell apart: a real step
+ * back longer than the watch's period at a moment the watch was kept from
+ * running for longer still. Lock held.
+ */
+static bool tscpage_hvref_hid_pause(const struct tscpage_change *c)
+{
+	s64 since = tscpage_params_ns(TSCPAGE_FORMAT_HVREF, &c->now, c->tsc) -
+		    tscpage_params_ns(TSCPAGE_FORMAT_HVREF, &tscpage_ref,
+				      tscpage_ref_tsc);
+
+	return c->step < -(s64)TSCPAGE_WATCH_MS * NSEC_PER_MSEC && since >= 0;
+}
+
+/*
  * A change is a new rate, a step beyond rounding, or a pause: GUEST_STOPPED
  * newly set, or the clocksource's count of pauses moved since the
- * reference (a read cleared the flag before we could see it: kvm). A step
- * back is BACKWARD unless a pause says the guest was paused: then it is
- * the pause being hidden from the clock (what KVM does when the VM is
- * stopped), and nobody was running to see time go back. Lock held.
+ * reference (a read cleared the flag before we could see it: kvm), or a
+ * Hyper-V page that hid one (tscpage_hvref_hid_pause()). A step back is
+ * BACKWARD unless a pause says the guest was paused: then it is the pause
+ * being hidden from the clock (what KVM does when the VM is stopped), and
+ * nobody was running to see time go back. Lock held.
  */
 static void tscpage_compare(enum tscpage_format format,
 			    struct tscpage_change *c)
@@ -204,8 +227,10 @@ static void tscpage_compare(enum tscpage_format format,
 		    ref->pvclock.tsc_to_system_mul ||
 		    c->now.pvclock.tsc_shift != ref->pvclock.tsc_shift)
 			c->flags |= TSCPAGE_EVENT_CHANGED;
-	} else if (c->now.hvref.tsc_scale != ref->hvref.tsc_scale) {
-		c->flags |= TSCPAGE_EVENT_CHANGED;
+	} else {
+		if (c->now.hvref.tsc_scale != ref->hvref.tsc_scale)
+			c->flags |= TSCPAGE_EVENT_CHANGED;
+		stopped = tscpage_hvref_hid_pause(c);
 	}
 	if (stopped)
 		c->flags |= TSCPAGE_EVENT_CHANGED | TSCPAGE_EVENT_GUEST_STOPPED;

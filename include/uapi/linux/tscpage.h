@@ -198,8 +198,11 @@ enum tscpage_event_type {
 /*
  * The guest was paused: the pvclock page had GUEST_STOPPED newly set, or
  * (kvm) tscpage's clocksource read cleared it from CPU 0's page since the
- * page was last seen. A step back with it is the pause being hidden from
- * the clock, not BACKWARD.
+ * page was last seen; or (hvref, which has no such flag) the page stepped
+ * back by more than the watch's 100 ms period yet stayed at or ahead of
+ * where it was when last seen: the partition's reference time did not
+ * count while the guest was stopped. A step back with it is the pause
+ * being hidden from the clock, not BACKWARD.
  */
 #define TSCPAGE_EVENT_GUEST_STOPPED	(1U << 1)
 /* tscpage acknowledged the notification to the provider. */
