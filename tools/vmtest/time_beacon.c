@@ -5,7 +5,8 @@
  * usage: time_beacon [--port DEV] [--interval-ms N] [--tag NAME]
  *                    [--clocksource NAME | --away] [--events] -- PROG [ARGS...]
  *
- * Makes NAME the current clocksource (if given), runs PROG (the hammer:
+ * Makes NAME the current clocksource (if given; the one it found is made
+ * current again at the end), runs PROG (the hammer:
  * /opt/tscpage/selftests/PROG unless PROG has a '/') with its output on
  * our stdout, and while it runs writes a beacon line every N ms (default
  * 10) on DEV (default /dev/ttyS3), which the host timestamps as it
@@ -345,7 +346,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dev = "/dev/ttyS3", *tag = "run", *cs = NULL;
-	char *hargv[MAX_ARGS + 1], path[512], cur[64] = "?";
+	char *hargv[MAX_ARGS + 1], path[512], cur[64] = "?", before[64] = "";
 	struct track tr[NCLK];
 	struct sample prev, s;
 	struct timespec next;
@@ -385,6 +386,8 @@ int main(int argc, char **argv)
 		tcsetattr(port, TCSANOW, &t);
 	}
 	tcflush(port, TCIFLUSH);
+	if (cs && read_cs(before, sizeof(before)))
+		before[0] = '\0';
 	if (cs && select_cs(cs)) {
 		read_cs(cur, sizeof(cur));
 		printf("# time_beacon: cannot make %s current (current: %s)\n",
@@ -500,6 +503,9 @@ int main(int argc, char **argv)
 		       tr[c].backward);
 	if (away && select_cs(cur))
 		printf("# time_beacon: cannot make %s current again\n", cur);
+	/* Hand the clock back, so that the module under test can unload. */
+	if (before[0] && strcmp(before, cs) && select_cs(before))
+		printf("# time_beacon: cannot make %s current again\n", before);
 	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (evfd >= 0) {
 		int back = print_events(evfd, tag), distrust = read_distrust();
