@@ -85,6 +85,7 @@ struct warp_run {
 
 	/* The TSC: start, ns per cycle (bare-phase and rate calibration). */
 	uint64_t tsc0;
+	struct timespec raw0;	/* CLOCK_MONOTONIC_RAW at tsc0 */
 	double nspc;
 	double res_ns[WC_N];		/* clock_getres(), for the step check */
 
