@@ -147,7 +147,7 @@ int main(int argc, char **argv)
 				return KSFT_FAIL;
 			break;
 		case 'P':
-			if (!arg_double(argv[0], "max-ppm", optarg, 0.1, 1e6,
+			if (!arg_double(argv[0], "max-ppm", optarg, 0.1, 1e7,
 					&o.max_ppm))
 				return KSFT_FAIL;
 			break;
