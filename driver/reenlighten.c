@@ -333,15 +333,11 @@ static void tscpage_notify_fn(struct work_struct *work)
 	 * done so by now: the reference must not keep it, or the next
 	 * migration's would not count as newly set. One that has not (the
 	 * acknowledgment was lost) keeps it in the reference too, so it is
-	 * not reported again; only a page read that shows the flag says so.
-	 * A read that fails (the page mid-update for the whole retry bound,
-	 * seen on PREEMPT_RT) must not keep it: the next migration within a
-	 * watch period then went unreported as a pause (hvsim_migrate,
-	 * 6.12-rt: 'flags 0x4 ACKED', neither CHANGED nor GUEST_STOPPED).
+	 * not reported again.
 	 */
 	if (p->ack && p->format == TSCPAGE_FORMAT_PVCLOCK &&
-	    (tscpage_params_sample(p->format, p->page, &c.now, &c.tsc) ||
-	     !(c.now.pvclock.flags & TSCPAGE_PVCLOCK_GUEST_STOPPED)))
+	    !tscpage_params_sample(p->format, p->page, &c.now, &c.tsc) &&
+	    !(c.now.pvclock.flags & TSCPAGE_PVCLOCK_GUEST_STOPPED))
 		tscpage_ref.pvclock.flags &= ~TSCPAGE_PVCLOCK_GUEST_STOPPED;
 	mutex_unlock(&tscpage_reenlighten_lock);
 }
