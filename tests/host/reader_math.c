@@ -412,11 +412,26 @@ static bool tally_wrong(struct tally *t, uint64_t expected, uint64_t got)
 	return ++t->bad <= MAX_REPORTS;
 }
 
-static void check_scale(struct tally *t, uint64_t delta, uint32_t mul,
-			int shift)
+/* A scaling function of reader.h and its reference on bigs. */
+struct scale_fn {
+	const char *name;
+	uint64_t (*ref)(uint64_t delta, uint32_t mul, int shift);
+	__u64 (*fn)(__u64 delta, __u32 mul, __s8 shift);
+};
+
+static const struct scale_fn scale_down = {
+	"tscpage_pvclock_scale", ref_pvclock_scale, tscpage_pvclock_scale,
+};
+static const struct scale_fn scale_up = {
+	"tscpage_pvclock_scale_up", ref_pvclock_scale_up,
+	tscpage_pvclock_scale_up,
+};
+
+static void check_scale(struct tally *t, const struct scale_fn *f,
+			uint64_t delta, uint32_t mul, int shift)
 {
-	uint64_t exp = ref_pvclock_scale(delta, mul, shift);
-	uint64_t got = tscpage_pvclock_scale(delta, mul, (__s8)shift);
+	uint64_t exp = f->ref(delta, mul, shift);
+	uint64_t got = f->fn(delta, mul, (__s8)shift);
 
 	if (tally_wrong(t, exp, got))
 		ksft_print_msg("%s: delta=0x%016" PRIx64 " mul=0x%08" PRIx32
@@ -466,57 +481,27 @@ static void check_hv(struct tally *t, bool ns, uint64_t tsc, uint64_t scale,
 			       offset, exp, got);
 }
 
-static void test_scale(uint64_t count)
+static void test_scale(const struct scale_fn *f, uint64_t count)
 {
-	struct tally ext = { .what = "tscpage_pvclock_scale, extremes" };
-	struct tally rnd = { .what = "tscpage_pvclock_scale, random" };
+	char ext_what[64], rnd_what[64];
+	struct tally ext = { .what = ext_what };
+	struct tally rnd = { .what = rnd_what };
 	size_t i, j;
 	uint64_t n;
 	int shift;
 
+	snprintf(ext_what, sizeof(ext_what), "%s, extremes", f->name);
+	snprintf(rnd_what, sizeof(rnd_what), "%s, random", f->name);
 	for (i = 0; i < ARRAY_SIZE(extremes64); i++)
 		for (j = 0; j < ARRAY_SIZE(extremes32); j++)
 			for (shift = -32; shift <= 32; shift++)
-				check_scale(&ext, extremes64[i], extremes32[j],
-					    shift);
+				check_scale(&ext, f, extremes64[i],
+					    extremes32[j], shift);
 	tally_report(&ext);
 
 	for (n = 0; n < count; n++)
-		check_scale(&rnd, rng_value(), (uint32_t)rng_value(),
+		check_scale(&rnd, f, rng_value(), (uint32_t)rng_value(),
 			    rng_shift());
-	tally_report(&rnd);
-}
-
-static void check_scale_up(struct tally *t, uint64_t x, uint32_t mul,
-			   int shift)
-{
-	uint64_t exp = ref_pvclock_scale_up(x, mul, shift);
-	uint64_t got = tscpage_pvclock_scale_up(x, mul, (__s8)shift);
-
-	if (tally_wrong(t, exp, got))
-		ksft_print_msg("%s: x=0x%016" PRIx64 " mul=0x%08" PRIx32
-			       " shift=%d: expected 0x%016" PRIx64 ", got 0x%016"
-			       PRIx64 "\n", t->what, x, mul, shift, exp, got);
-}
-
-static void test_scale_up(uint64_t count)
-{
-	struct tally ext = { .what = "tscpage_pvclock_scale_up, extremes" };
-	struct tally rnd = { .what = "tscpage_pvclock_scale_up, random" };
-	size_t i, j;
-	uint64_t n;
-	int shift;
-
-	for (i = 0; i < ARRAY_SIZE(extremes64); i++)
-		for (j = 0; j < ARRAY_SIZE(extremes32); j++)
-			for (shift = -32; shift <= 32; shift++)
-				check_scale_up(&ext, extremes64[i],
-					       extremes32[j], shift);
-	tally_report(&ext);
-
-	for (n = 0; n < count; n++)
-		check_scale_up(&rnd, rng_value(), (uint32_t)rng_value(),
-			       rng_shift());
 	tally_report(&rnd);
 }
 
@@ -879,8 +864,8 @@ int main(int argc, char **argv)
 		       seed, count, seed, count);
 
 	test_reference();
-	test_scale(count);
-	test_scale_up(count);
+	test_scale(&scale_down, count);
+	test_scale(&scale_up, count);
 	test_pvns(count);
 	test_behind(count);
 	test_hvref(count, false);
