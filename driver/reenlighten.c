@@ -296,6 +296,9 @@ static void tscpage_notify_fn(struct work_struct *work)
 {
 	const struct tscpage_provider *p = tscpage_rl_provider;
 	struct tscpage_change c = { };
+	union tscpage_params after;
+	bool still_stopped = false;
+	u64 tsc;
 	u32 flags;
 	int err;
 
@@ -322,6 +325,21 @@ static void tscpage_notify_fn(struct work_struct *work)
 		p->ack();
 		tscpage_migration_stats.acks++;
 		flags |= TSCPAGE_EVENT_ACKED;
+		/*
+		 * A provider that clears GUEST_STOPPED on the acknowledgment
+		 * has done so by now; one whose acknowledgment was lost still
+		 * shows it. Looked at here, before tscpage_record() makes the
+		 * event visible: a program that acts on the event (the next
+		 * migration, in hvsim_migrate) could otherwise set the flag
+		 * again before this look, and the reference would keep it. A
+		 * read that fails (the page mid-update for the whole retry
+		 * bound) does not say the flag is still there.
+		 */
+		still_stopped = p->format == TSCPAGE_FORMAT_PVCLOCK &&
+				!tscpage_params_sample(p->format, p->page,
+						       &after, &tsc) &&
+				(after.pvclock.flags &
+				 TSCPAGE_PVCLOCK_GUEST_STOPPED);
 	}
 	if (err)
 		pr_warn("notified of a change, but the %s page is unusable (%d)\n",
@@ -329,15 +347,12 @@ static void tscpage_notify_fn(struct work_struct *work)
 	tscpage_record(TSCPAGE_EVENT_NOTIFIED, READ_ONCE(tscpage_notify_cpu),
 		       &c, flags);
 	/*
-	 * A provider that clears GUEST_STOPPED on the acknowledgment has
-	 * done so by now: the reference must not keep it, or the next
-	 * migration's would not count as newly set. One that has not (the
-	 * acknowledgment was lost) keeps it in the reference too, so it is
+	 * The reference must not keep a flag the acknowledgment cleared, or
+	 * the next migration's would not count as newly set; a flag the
+	 * page still shows (the acknowledgment lost) stays in it, so it is
 	 * not reported again.
 	 */
-	if (p->ack && p->format == TSCPAGE_FORMAT_PVCLOCK &&
-	    !tscpage_params_sample(p->format, p->page, &c.now, &c.tsc) &&
-	    !(c.now.pvclock.flags & TSCPAGE_PVCLOCK_GUEST_STOPPED))
+	if (p->ack && p->format == TSCPAGE_FORMAT_PVCLOCK && !still_stopped)
 		tscpage_ref.pvclock.flags &= ~TSCPAGE_PVCLOCK_GUEST_STOPPED;
 	mutex_unlock(&tscpage_reenlighten_lock);
 }
