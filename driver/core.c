@@ -80,6 +80,16 @@ static int tscpage_pick_provider(void)
 	return -ENODEV;
 }
 
+/*
+ * The order: every parameter is checked before anything is set up, so a
+ * refused load leaves no trace anyone could have opened; the clocksource
+ * comes first, because its registration sets the read function everything
+ * else calls (debugfs's bench, the watch); the interfaces userspace can
+ * open (/dev/tscpage, then debugfs) come last, once all they serve is
+ * there, and nothing after them can fail the load: an open file of a
+ * module whose init then fails would outlive its code. Exit undoes it in
+ * reverse.
+ */
 static int __init tscpage_init(void)
 {
 	int err;
@@ -88,29 +98,28 @@ static int __init tscpage_init(void)
 		pr_err("rating=%d out of range 1..499\n", rating);
 		return -EINVAL;
 	}
+	err = tscpage_reenlighten_check_params();
+	if (err)
+		return err;
 
 	err = tscpage_pick_provider();
 	if (err)
 		return err;
 
-	tscpage_debugfs_init();
 	err = tscpage_clocksource_register(&tscpage_provider, rating);
 	if (err)
-		goto err_debugfs;
+		goto err_provider;
+	tscpage_reenlighten_start(&tscpage_provider);
 	err = tscpage_chardev_register(&tscpage_provider);
 	if (err)
-		goto err_clocksource;
-	err = tscpage_reenlighten_start(&tscpage_provider);
-	if (err)
-		goto err_chardev;
+		goto err_reenlighten;
+	tscpage_debugfs_init();
 	return 0;
 
-err_chardev:
-	tscpage_chardev_unregister();
-err_clocksource:
+err_reenlighten:
+	tscpage_reenlighten_stop();
 	tscpage_clocksource_unregister();
-err_debugfs:
-	tscpage_debugfs_exit();
+err_provider:
 	tscpage_source->put();
 	return err;
 }
@@ -123,10 +132,10 @@ err_debugfs:
  */
 static void __exit tscpage_exit(void)
 {
-	tscpage_reenlighten_stop();
-	tscpage_chardev_unregister();
-	tscpage_clocksource_unregister();
 	tscpage_debugfs_exit();
+	tscpage_chardev_unregister();
+	tscpage_reenlighten_stop();
+	tscpage_clocksource_unregister();
 	tscpage_source->put();
 }
 

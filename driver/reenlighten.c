@@ -424,17 +424,26 @@ out:
 			   msecs_to_jiffies(TSCPAGE_WATCH_MS));
 }
 
-/* Module init, process context, after the clocksource is registered. */
-int tscpage_reenlighten_start(const struct tscpage_provider *provider)
+/*
+ * Module init, process context, before anything is set up: a bad
+ * parameter must refuse the load while nobody can have seen the module.
+ */
+int tscpage_reenlighten_check_params(void)
 {
-	struct tscpage_change c;
-	int err;
-
 	if (unusable_ms && (unusable_ms < 200 || unusable_ms > 60000)) {
 		pr_err("unusable_ms=%u out of range 200..60000 (or 0)\n",
 		       unusable_ms);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/* Module init, process context, after the clocksource is registered. */
+void tscpage_reenlighten_start(const struct tscpage_provider *provider)
+{
+	struct tscpage_change c;
+	int err;
+
 	tscpage_rl_provider = provider;
 	mutex_lock(&tscpage_reenlighten_lock);
 	if (!tscpage_watch_sample(provider, &c)) {
@@ -454,7 +463,6 @@ int tscpage_reenlighten_start(const struct tscpage_provider *provider)
 	}
 	queue_delayed_work(system_wq, &tscpage_watch_work,
 			   msecs_to_jiffies(TSCPAGE_WATCH_MS));
-	return 0;
 }
 
 /*

@@ -123,7 +123,8 @@ struct tscpage_migration_stats {
 extern struct tscpage_migration_stats tscpage_migration_stats;
 
 /* reenlighten.c */
-int tscpage_reenlighten_start(const struct tscpage_provider *provider);
+int tscpage_reenlighten_check_params(void);
+void tscpage_reenlighten_start(const struct tscpage_provider *provider);
 void tscpage_reenlighten_stop(void);
 u64 tscpage_generation(void);
 u32 tscpage_current_khz(void);
