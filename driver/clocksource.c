@@ -65,6 +65,15 @@ static struct tp_atomic64 tscpage_last_ns;
 static bool tscpage_clears_stopped;
 static atomic_t tscpage_pauses;
 
+/*
+ * The kernel's word that its TSCs are unsynchronized (check_tsc_unstable(),
+ * an out-of-line, traceable function): taken at registration and again by
+ * the watch every round (tscpage_clocksource_check_cpus()), so that the
+ * hvref read only loads a bool. The kernel marks the TSC unstable once and
+ * for good; a read may miss that for up to a watch period.
+ */
+static bool tscpage_tsc_unstable;
+
 /* Whether the timekeeping core reads us (between ->enable and ->disable). */
 static bool tscpage_current;
 
@@ -196,12 +205,13 @@ static void notrace tscpage_take_guest_stopped(const struct tscpage_pvclock *pag
 	u8 *pflags = (u8 *)&page->flags;
 	unsigned int tries;
 
+	/* Uninstrumented atomics, as in the guard: see tscpage/arch.h. */
 	if (page == tscpage_page)
-		atomic_inc(&tscpage_pauses);
+		arch_atomic_inc(&tscpage_pauses);
 	for (tries = 0; tries < 4 && (flags & TSCPAGE_PVCLOCK_GUEST_STOPPED);
 	     tries++) {
-		if (try_cmpxchg(pflags, &flags,
-				flags & ~TSCPAGE_PVCLOCK_GUEST_STOPPED))
+		if (arch_try_cmpxchg(pflags, &flags,
+				     flags & ~TSCPAGE_PVCLOCK_GUEST_STOPPED))
 			break;
 	}
 	touch_softlockup_watchdog();
@@ -262,7 +272,7 @@ out:
  * it is), so its successful reads need no guard, but it carries no flag
  * that could say otherwise. Where the kernel has found its TSCs
  * unsynchronized (check_tsc_unstable()), we take the kernel's word over the
- * page's silence and guard every read.
+ * page's silence and guard every read (tscpage_tsc_unstable, a copy).
  */
 static u64 notrace tscpage_read_hvref(struct clocksource *cs)
 {
@@ -287,7 +297,8 @@ static u64 notrace tscpage_read_hvref(struct clocksource *cs)
 	}
 	if (likely(!err)) {
 		ns = tscpage_hvref_ns(&s.params, s.tsc);
-		if (unlikely(check_tsc_unstable() || tscpage_distrusted()))
+		if (unlikely(READ_ONCE(tscpage_tsc_unstable) ||
+			     tscpage_distrusted()))
 			ns = tscpage_guard(ns);
 	} else {
 		tscpage_count_fallback(err, s.retries);
@@ -382,6 +393,7 @@ void tscpage_clocksource_check_cpus(void)
 	u64 t;
 	s64 d;
 
+	WRITE_ONCE(tscpage_tsc_unstable, check_tsc_unstable());
 	if (!tscpage_cpu_pages || !tscpage_clocksource_in_vdso())
 		return;
 	if (tscpage_pvclock_sample(tscpage_page, TSCPAGE_MAX_RETRIES, &s0) ||
@@ -440,9 +452,14 @@ static int tscpage_first_read(const struct tscpage_provider *provider,
 		if (err) {
 			if (!last && err != -EINVAL)
 				return err;
-			pr_err("%s pvclock page unusable (%d): version %u mul %u shift %d\n",
-			       provider->name, err, pv.params.version,
-			       pv.params.tsc_to_system_mul, pv.params.tsc_shift);
+			if (err == -EINVAL)
+				pr_err("%s pvclock page unusable: version %u mul %u shift %d\n",
+				       provider->name, pv.params.version,
+				       pv.params.tsc_to_system_mul,
+				       pv.params.tsc_shift);
+			else
+				pr_err("%s pvclock page unusable (%d): mid-update for %u tries\n",
+				       provider->name, err, pv.retries);
 			return err;
 		}
 		params->pvclock = pv.params;
@@ -455,13 +472,21 @@ static int tscpage_first_read(const struct tscpage_provider *provider,
 		if (err) {
 			if (!last && err != -EINVAL)
 				return err;
-			pr_err("%s reference page unusable (%d): sequence %u scale %llu\n",
-			       provider->name, err, hv.params.tsc_sequence,
-			       hv.params.tsc_scale);
+			if (err == -EINVAL)
+				pr_err("%s reference page unusable: sequence %u scale %llu\n",
+				       provider->name, hv.params.tsc_sequence,
+				       hv.params.tsc_scale);
+			else if (err == -ENODATA)
+				pr_err("%s reference page marked invalid (sequence 0)\n",
+				       provider->name);
+			else
+				pr_err("%s reference page unusable (%d): changing for %u tries\n",
+				       provider->name, err, hv.retries);
 			return err;
 		}
 		params->hvref = hv.params;
-		*stable = !check_tsc_unstable();
+		tscpage_tsc_unstable = check_tsc_unstable();
+		*stable = !tscpage_tsc_unstable;
 		tscpage_cs.read = tscpage_read_hvref;
 		return 0;
 	}

@@ -3,7 +3,9 @@
  * What a set of page parameters means: the rate it implies, whether a
  * TSC could have it, the time it gives at a TSC value. Used off the hot
  * path: by the clocksource only when the page's parameters change, and
- * by reenlighten.c. Any context; no locks.
+ * by reenlighten.c. Any context; no locks. What the clocksource read calls
+ * (tscpage_params_sane()) is notrace: the read runs in NMI and under the
+ * tracers themselves.
  */
 #include <linux/math64.h>
 #include <linux/time64.h>
@@ -33,15 +35,15 @@
 #define TSCPAGE_HV_SCALE_MIN	(U64_MAX / 10000)
 
 /* mul * 2^shift, the pvclock page's ns per cycle times 2^32. */
-static u64 tscpage_pvclock_rate(const struct tscpage_pvclock *p)
+static __always_inline u64 tscpage_pvclock_rate(const struct tscpage_pvclock *p)
 {
 	if (p->tsc_shift >= 0)
 		return (u64)p->tsc_to_system_mul << p->tsc_shift;
 	return (u64)p->tsc_to_system_mul >> -p->tsc_shift;
 }
 
-bool tscpage_params_sane(enum tscpage_format format,
-			 const union tscpage_params *p)
+bool notrace tscpage_params_sane(enum tscpage_format format,
+				 const union tscpage_params *p)
 {
 	u64 rate;
 

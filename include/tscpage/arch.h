@@ -53,15 +53,22 @@ static __always_inline __u64 tp_mul_u64_u64_shr64(__u64 a, __u64 mul)
 	return mul_u64_u64_shr(a, mul, 64);
 }
 
+/*
+ * The guard's atomics run inside the clocksource read, in any context, NMI
+ * included: uninstrumented (no KASAN or KCSAN call-outs), as pvclock.c's
+ * guard is with raw_atomic64_*(). Those arrived in 6.5 and on x86-64 are
+ * exactly the arch_atomic64_*() used here, which every kernel we build for
+ * has.
+ */
 static __always_inline __u64 tp_atomic64_read(struct tp_atomic64 *a)
 {
-	return (__u64)atomic64_read(&a->v);
+	return (__u64)arch_atomic64_read(&a->v);
 }
 
 static __always_inline bool tp_atomic64_try_cmpxchg(struct tp_atomic64 *a,
 						    __u64 *old, __u64 new)
 {
-	return atomic64_try_cmpxchg(&a->v, (s64 *)old, (s64)new);
+	return arch_atomic64_try_cmpxchg(&a->v, (s64 *)old, (s64)new);
 }
 
 #else /* userspace */
