@@ -17,7 +17,8 @@
  *     would have seen calls from the read;
  *  2. no traced call has tscpage_read_pvclock or tscpage_read_hvref as
  *     its caller (the first few are printed).
- * The tracer is left as it was found: nop, no filter, an empty buffer.
+ * The tracer is left as it was found: nop, no filter, an empty buffer,
+ * tracing_on as it was.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -84,6 +85,13 @@ static void tracefs_add_each(const char *file, const char *const *names,
 	}
 }
 
+/* tracing_on as found ("1" after boot), put back by tracer_off(). */
+static char tracing_was[8] = "1";
+
+/*
+ * The tracer as it was found: nop, no filters, an empty buffer, and
+ * tracing_on as it was (other tests read the buffer of their events).
+ */
 static void tracer_off(void)
 {
 	tracefs_write("tracing_on", "0", false);
@@ -91,6 +99,7 @@ static void tracer_off(void)
 	tracefs_write("set_ftrace_filter", "", false);
 	tracefs_write("set_ftrace_notrace", "", false);
 	tracefs_write("trace", "", false);
+	tracefs_write("tracing_on", tracing_was, false);
 }
 
 static void usage(FILE *f, const char *prog)
@@ -136,6 +145,10 @@ int main(int argc, char **argv)
 			       TRACING);
 	ksft_set_plan(2);
 
+	if (sysfs_read_line(TRACING "tracing_on", line, sizeof(line)))
+		ksft_print_msg("cannot read tracing_on: it is left at 1\n");
+	else
+		snprintf(tracing_was, sizeof(tracing_was), "%.1s", line);
 	tracer_off();
 	err = tracefs_write("set_ftrace_filter", ":mod:tscpage\n", false);
 	if (!err) {
