@@ -263,16 +263,31 @@ void hvsim_fault_stop(struct hvsim *sim)
 	pr_info("fault %s ended\n", hvsim_fault_names[f]);
 }
 
-/* Process context (system_wq): the active fault's time is up. */
+/*
+ * Process context (system_wq): the active fault's time is up, or nearly.
+ * The work was queued in jiffies and the deadline is in ktime: a timer
+ * wheel expiry can come up to a jiffy early, and a fault that runs the
+ * clock fast (wrong_rate with tscpage current) moves ktime against the
+ * jiffies too. Early, it re-arms itself for what is left rather than
+ * leave the fault on for good (seen on 6.12-rt: wrong_rate still active,
+ * fault_ms_left 0, and fault_matrix's "the simulator's fault did not
+ * end").
+ */
 void hvsim_fault_end_work(struct work_struct *work)
 {
 	struct hvsim *sim = container_of(to_delayed_work(work), struct hvsim,
 					 fault_end);
+	s64 left;
 
 	mutex_lock(&sim->ctl_lock);
-	if (sim->fault != TSCPAGE_HVSIM_FAULT_NONE &&
-	    ktime_compare(ktime_get(), sim->fault_until) >= 0)
-		hvsim_fault_stop(sim);
+	if (sim->fault != TSCPAGE_HVSIM_FAULT_NONE) {
+		left = ktime_to_ns(ktime_sub(sim->fault_until, ktime_get()));
+		if (left <= 0)
+			hvsim_fault_stop(sim);
+		else
+			mod_delayed_work(system_wq, &sim->fault_end,
+					 msecs_to_jiffies(div_u64(left, NSEC_PER_MSEC) + 1));
+	}
 	mutex_unlock(&sim->ctl_lock);
 }
 
