@@ -75,6 +75,8 @@ static const struct row rows[] = {
 	  "an absurd rate against the TSC; far back when it ends" },
 	{ TSCPAGE_HVSIM_FAULT_STABLE_FLAP, PV, 800, 0, { }, 0,
 	  "the flag carries no time: nothing may fire" },
+	{ TSCPAGE_HVSIM_FAULT_ANCHOR_AHEAD, PV, 800, 0, { }, 0,
+	  "tsc_timestamp ahead of every TSC, the same line: nothing may fire" },
 	{ TSCPAGE_HVSIM_FAULT_NOTIFY_NOCHANGE, PV | HV, 300, 0, { }, 0,
 	  "a notification alone: nothing may fire" },
 	{ TSCPAGE_HVSIM_FAULT_NO_ACK, PV | HV, 300, 0, { }, 0,

@@ -227,6 +227,8 @@ static void build_cases(uint32_t format, bool tsc_writes, int ncpu,
 			  100, 1, EINVAL);
 		add_fault("fault stable_flap arg 1",
 			  TSCPAGE_HVSIM_FAULT_STABLE_FLAP, 100, 1, EINVAL);
+		add_fault("fault anchor_ahead arg 1",
+			  TSCPAGE_HVSIM_FAULT_ANCHOR_AHEAD, 100, 1, EINVAL);
 		add_fault("fault seq_zero on a pvclock page",
 			  TSCPAGE_HVSIM_FAULT_SEQ_ZERO, 100, 0, EOPNOTSUPP);
 	} else {
@@ -238,6 +240,8 @@ static void build_cases(uint32_t format, bool tsc_writes, int ncpu,
 			  TSCPAGE_HVSIM_FAULT_BAD_SHIFT, 100, 0, EOPNOTSUPP);
 		add_fault("fault stable_flap on a hvref page",
 			  TSCPAGE_HVSIM_FAULT_STABLE_FLAP, 100, 0, EOPNOTSUPP);
+		add_fault("fault anchor_ahead on a hvref page",
+			  TSCPAGE_HVSIM_FAULT_ANCHOR_AHEAD, 100, 0, EOPNOTSUPP);
 	}
 	add_fault("fault zero_mul reserved[0] 1", TSCPAGE_HVSIM_FAULT_ZERO_MUL,
 		  100, 0, EINVAL);

@@ -117,6 +117,17 @@ static const struct row rows[] = {
 	{ .fault = TSCPAGE_HVSIM_FAULT_STABLE_FLAP, .formats = PV,
 	  .for_ms = 1000, .c = { [C_GUARDED] = GROWS }, .ev = EV_NONE },
 	/*
+	 * Every CPU's TSC behind the page's anchor: the same time, so no
+	 * change and no invalid read (a reader that took the TSC's distance
+	 * to the anchor unsigned read centuries ahead: on 6.1 the guest
+	 * hung in a soft lockup). Clamps are not counted: where the kernel
+	 * gave up on the TSC the page has no TSC_STABLE, every read is
+	 * guarded and racing CPUs clamp with or without a fault.
+	 */
+	{ .fault = TSCPAGE_HVSIM_FAULT_ANCHOR_AHEAD, .formats = PV,
+	  .for_ms = 1000, .c = { [C_GENERATION] = SAME, [C_INVALID] = SAME },
+	  .ev = EV_NONE },
+	/*
 	 * The page did not change (no CHANGED), but the provider's word
 	 * that the TSC did is enough for the generation to grow.
 	 */

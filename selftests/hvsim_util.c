@@ -70,6 +70,7 @@ const char *fault_name(uint32_t fault)
 		[TSCPAGE_HVSIM_FAULT_NOTIFY_NOCHANGE] = "notify_nochange",
 		[TSCPAGE_HVSIM_FAULT_CHANGE_NONOTIFY] = "change_nonotify",
 		[TSCPAGE_HVSIM_FAULT_NO_ACK] = "no_ack",
+		[TSCPAGE_HVSIM_FAULT_ANCHOR_AHEAD] = "anchor_ahead",
 	};
 	static char other[16];
 

@@ -45,6 +45,7 @@ static const char *const hvsim_fault_names[TSCPAGE_HVSIM_FAULT_COUNT] = {
 	[TSCPAGE_HVSIM_FAULT_NOTIFY_NOCHANGE]	= "notify_nochange",
 	[TSCPAGE_HVSIM_FAULT_CHANGE_NONOTIFY]	= "change_nonotify",
 	[TSCPAGE_HVSIM_FAULT_NO_ACK]		= "no_ack",
+	[TSCPAGE_HVSIM_FAULT_ANCHOR_AHEAD]	= "anchor_ahead",
 };
 
 /* Faults a page of @format cannot have: its field does not exist there. */
@@ -55,6 +56,7 @@ static bool hvsim_fault_applies(enum tscpage_hvsim_fault f,
 	case TSCPAGE_HVSIM_FAULT_STUCK_ODD:
 	case TSCPAGE_HVSIM_FAULT_BAD_SHIFT:
 	case TSCPAGE_HVSIM_FAULT_STABLE_FLAP:
+	case TSCPAGE_HVSIM_FAULT_ANCHOR_AHEAD:
 		return format == TSCPAGE_FORMAT_PVCLOCK;
 	case TSCPAGE_HVSIM_FAULT_SEQ_ZERO:
 		return format == TSCPAGE_FORMAT_HVREF;
@@ -195,7 +197,11 @@ int hvsim_fault_start(struct hvsim *sim,
 	case TSCPAGE_HVSIM_FAULT_HUGE_MUL:
 	case TSCPAGE_HVSIM_FAULT_BAD_SHIFT:
 	case TSCPAGE_HVSIM_FAULT_STABLE_FLAP:
-		/* Every rewrite from now on: hvsim_fault_override(). */
+	case TSCPAGE_HVSIM_FAULT_ANCHOR_AHEAD:
+		/*
+		 * Every rewrite from now on: hvsim_fault_override(), or
+		 * for anchor_ahead hvsim_begin_pvclock().
+		 */
 		hvsim_publish(sim);
 		break;
 	default:

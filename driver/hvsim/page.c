@@ -133,6 +133,15 @@ static void hvsim_begin_pvclock(struct hvsim *sim)
 
 	/* A CPU whose TSC is behind the origin's keeps the origin. */
 	k = since > 0 ? (u64)since >> sim->anchor_bits : 0;
+	/*
+	 * The anchor_ahead fault: the next anchor point instead, ahead of
+	 * every CPU's TSC (by up to 2 to 4 s), as a page written from a TSC
+	 * a little ahead of this CPU's would be. The line is the same, so
+	 * the time is too, to the nanosecond, for a reader that takes a
+	 * TSC behind the anchor as behind system_time.
+	 */
+	if (sim->fault == TSCPAGE_HVSIM_FAULT_ANCHOR_AHEAD)
+		k++;
 
 	WRITE_ONCE(page->version, page->version + 1);
 	/*

@@ -44,6 +44,8 @@ const struct ctl_fault ctl_faults[TSCPAGE_HVSIM_FAULT_COUNT] = {
 	      "a migration (new page) without a notification"),
 	FAULT(NO_ACK, "no_ack", CTL_ARG_NONE, CTL_ON_BOTH,
 	      "a migration whose acknowledgment is lost"),
+	FAULT(ANCHOR_AHEAD, "anchor_ahead", CTL_ARG_NONE, CTL_ON_PVCLOCK,
+	      "tsc_timestamp ahead of every CPU's TSC, the time unchanged"),
 };
 
 const struct ctl_fault *ctl_fault_by_name(const char *name)
