@@ -81,6 +81,18 @@ static const struct row rows[] = {
 	  "a notification alone: nothing may fire" },
 	{ TSCPAGE_HVSIM_FAULT_NO_ACK, PV | HV, 300, 0, { }, 0,
 	  "a 20 ms migration, clock continuous: nothing may fire" },
+	/*
+	 * The page stuck 400 ms, then resuming where it stuck: the kernel
+	 * went on by extrapolating (fallback reads, published to the
+	 * guard) and the page comes back behind it. The page clock steps
+	 * back against the TSC; CLOCK_MONOTONIC must hold (it stepped less
+	 * than the TSC), never go back or jump: the timekeeping core
+	 * refuses a clocksource behind its last cycle on x86 (6.1:
+	 * CLOCKSOURCE_VALIDATE_LAST_CYCLE, 6.12: max_raw_delta).
+	 */
+	{ TSCPAGE_HVSIM_FAULT_STUCK_BACK, PV | HV, 400, 0,
+	  { R(PAGE, STEP), R(MONO, STEP) }, 2,
+	  "stuck 400 ms, then resumes where it stuck: the kernel's clock holds" },
 	{ TSCPAGE_HVSIM_FAULT_WRONG_RATE, PV | HV, 1500, 0, { R(PAGE, RATE) }, 1,
 	  "+1000 ppm, continuous: only the rate shows it" },
 	{ TSCPAGE_HVSIM_FAULT_CHANGE_NONOTIFY, PV | HV, 300, 0,
@@ -190,9 +202,20 @@ static int hammer(const struct warp_opts *o, uint32_t fault, uint32_t for_ms,
 }
 
 /* Whether every required check fired (none at all for a "nothing" row). */
+/* What a row with checks that must fire also says must not. */
+static const struct {
+	uint32_t fault;
+	struct req never[REQ_MAX];
+	int n;
+} nevers[] = {
+	{ TSCPAGE_HVSIM_FAULT_STUCK_BACK,
+	  { R(MONO, BACKWARD), R(MONO, JUMP), R(MONO, CROSS) }, 3 },
+};
+
 static bool row_ok(const struct row *rw, const struct warp_result *res,
 		   double at, double *detect)
 {
+	unsigned int k;
 	int i, n;
 
 	*detect = -1;
@@ -201,6 +224,14 @@ static bool row_ok(const struct row *rw, const struct warp_result *res,
 			if (res->st[n / WK_N][n % WK_N].count)
 				return false;
 		return true;
+	}
+	for (k = 0; k < ARRAY_SIZE(nevers); k++) {
+		if (nevers[k].fault != rw->fault)
+			continue;
+		for (i = 0; i < nevers[k].n; i++)
+			if (res->st[nevers[k].never[i].clock]
+				   [nevers[k].never[i].check].count)
+				return false;
 	}
 	for (i = 0; i < rw->nreq; i++) {
 		const struct warp_stat *s = &res->st[rw->req[i].clock][rw->req[i].check];
@@ -215,6 +246,7 @@ static bool row_ok(const struct row *rw, const struct warp_result *res,
 
 static void req_str(const struct row *rw, char *buf, size_t size)
 {
+	unsigned int k;
 	size_t len = 0;
 	int i;
 
@@ -225,13 +257,21 @@ static void req_str(const struct row *rw, char *buf, size_t size)
 				warp_check_name(rw->req[i].check));
 	if (!rw->nreq)
 		snprintf(buf, size, "nothing");
+	for (k = 0; k < ARRAY_SIZE(nevers); k++) {
+		if (nevers[k].fault != rw->fault)
+			continue;
+		for (i = 0; i < nevers[k].n && len < size; i++)
+			len += snprintf(buf + len, size - len, " !%s:%s",
+					warp_clock_name(nevers[k].never[i].clock),
+					warp_check_name(nevers[k].never[i].check));
+	}
 }
 
 struct line {
 	const char *fault;
 	int64_t arg;
 	uint32_t for_ms;
-	char want[96], fired[1024], clean[64];
+	char want[160], fired[1024], clean[64];
 	double detect;
 	bool ok;
 };

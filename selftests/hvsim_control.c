@@ -220,6 +220,8 @@ static void build_cases(uint32_t format, bool tsc_writes, int ncpu,
 		  TSCPAGE_HVSIM_FAULT_CHANGE_NONOTIFY, 100, 1, EINVAL);
 	add_fault("fault no_ack arg 1", TSCPAGE_HVSIM_FAULT_NO_ACK, 100, 1,
 		  EINVAL);
+	add_fault("fault stuck_back arg 1", TSCPAGE_HVSIM_FAULT_STUCK_BACK, 100,
+		  1, EINVAL);
 	if (format == TSCPAGE_FORMAT_PVCLOCK) {
 		add_fault("fault stuck_odd arg 1", TSCPAGE_HVSIM_FAULT_STUCK_ODD,
 			  100, 1, EINVAL);

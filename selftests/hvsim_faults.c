@@ -155,7 +155,31 @@ static const struct row rows[] = {
 	  .ev = EV_MATCH, .ev_type = TSCPAGE_EVENT_DETECTED,
 	  .ev_clear = TSCPAGE_EVENT_BACKWARD,
 	  .step_min = 49000000, .step_max = INT64_MAX },
-	/* From here on tscpage distrusts the page until it is reloaded. */
+	/*
+	 * From here on tscpage distrusts the page until it is reloaded
+	 * (pvclock: from stuck_back on; hvref: from backward on).
+	 *
+	 * Stuck 400 ms, then back where it stuck: readers fell back
+	 * meanwhile, and the watch finds the page 400 ms behind. pvclock:
+	 * BACKWARD (no GUEST_STOPPED newly set says it was a pause). hvref:
+	 * a step back longer than the watch's period that leaves the page
+	 * no behind where the watch last saw it is a pause the page hid
+	 * (reenlighten.c, tscpage_hvref_hid_pause()), as Hyper-V's
+	 * reference time hides one: GUEST_STOPPED, not BACKWARD. Before
+	 * backward and torn: after torn the watch's last look may be a torn
+	 * page, seconds behind, and the step would come out forward.
+	 */
+	{ .fault = TSCPAGE_HVSIM_FAULT_STUCK_BACK, .formats = PV,
+	  .for_ms = 400, .c = { [C_FALLBACKS] = GROWS },
+	  .ev = EV_MATCH, .ev_type = TSCPAGE_EVENT_DETECTED,
+	  .ev_set = TSCPAGE_EVENT_BACKWARD,
+	  .step_min = INT64_MIN, .step_max = -300000000 },
+	{ .fault = TSCPAGE_HVSIM_FAULT_STUCK_BACK, .formats = HV,
+	  .for_ms = 400, .c = { [C_FALLBACKS] = GROWS },
+	  .ev = EV_MATCH, .ev_type = TSCPAGE_EVENT_DETECTED,
+	  .ev_set = TSCPAGE_EVENT_GUEST_STOPPED,
+	  .ev_clear = TSCPAGE_EVENT_BACKWARD,
+	  .step_min = INT64_MIN, .step_max = -300000000 },
 	{ .fault = TSCPAGE_HVSIM_FAULT_BACKWARD, .formats = PV | HV,
 	  .for_ms = 300, .c = { [C_GENERATION] = GROWS, [C_DISTRUST] = IS_ONE },
 	  .ev = EV_MATCH, .ev_type = TSCPAGE_EVENT_DETECTED,

@@ -71,6 +71,7 @@ const char *fault_name(uint32_t fault)
 		[TSCPAGE_HVSIM_FAULT_CHANGE_NONOTIFY] = "change_nonotify",
 		[TSCPAGE_HVSIM_FAULT_NO_ACK] = "no_ack",
 		[TSCPAGE_HVSIM_FAULT_ANCHOR_AHEAD] = "anchor_ahead",
+		[TSCPAGE_HVSIM_FAULT_STUCK_BACK] = "stuck_back",
 	};
 	static char other[16];
 

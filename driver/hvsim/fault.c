@@ -46,6 +46,7 @@ static const char *const hvsim_fault_names[TSCPAGE_HVSIM_FAULT_COUNT] = {
 	[TSCPAGE_HVSIM_FAULT_CHANGE_NONOTIFY]	= "change_nonotify",
 	[TSCPAGE_HVSIM_FAULT_NO_ACK]		= "no_ack",
 	[TSCPAGE_HVSIM_FAULT_ANCHOR_AHEAD]	= "anchor_ahead",
+	[TSCPAGE_HVSIM_FAULT_STUCK_BACK]	= "stuck_back",
 };
 
 /* Faults a page of @format cannot have: its field does not exist there. */
@@ -173,6 +174,10 @@ int hvsim_fault_start(struct hvsim *sim,
 	sim->fault_phase = 0;
 	sim->fault_until = ktime_add_ms(ktime_get(), req->for_ms);
 	switch (f) {
+	case TSCPAGE_HVSIM_FAULT_STUCK_BACK:
+		/* Where the clock resumes: hvsim_fault_stop(). */
+		sim->fault_ns = hvsim_clock_ns(sim, rdtsc_ordered());
+		fallthrough;
 	case TSCPAGE_HVSIM_FAULT_STUCK_ODD:
 	case TSCPAGE_HVSIM_FAULT_SEQ_ZERO:
 		/* Begun and never ended: hvsim_fault_tick() skips rewrites. */
@@ -250,6 +255,16 @@ void hvsim_fault_stop(struct hvsim *sim)
 	case TSCPAGE_HVSIM_FAULT_STUCK_ODD:
 	case TSCPAGE_HVSIM_FAULT_SEQ_ZERO:
 		hvsim_end(sim);
+		break;
+	case TSCPAGE_HVSIM_FAULT_STUCK_BACK:
+		/*
+		 * The time the page was stuck hidden from the clock, as a
+		 * hypervisor that rebases the page after stopping the guest's
+		 * clock would: the new page resumes where the stuck one
+		 * stopped, behind any reader that went on by extrapolating.
+		 */
+		hvsim_end(sim);
+		hvsim_rebase(sim, rdtsc_ordered(), sim->fault_ns);
 		break;
 	case TSCPAGE_HVSIM_FAULT_WRONG_RATE:
 		hvsim_set_rate_error(sim, 0);
@@ -349,6 +364,7 @@ bool hvsim_fault_tick(struct hvsim *sim, ktime_t *next)
 	switch (sim->fault) {
 	case TSCPAGE_HVSIM_FAULT_STUCK_ODD:
 	case TSCPAGE_HVSIM_FAULT_SEQ_ZERO:
+	case TSCPAGE_HVSIM_FAULT_STUCK_BACK:
 		return true;
 	case TSCPAGE_HVSIM_FAULT_TORN:
 		hvsim_torn_half(sim, next);

@@ -71,6 +71,8 @@
  * @fault_rand:  torn: state of the generator that times its halves
  * @fault_split: torn: length of the torn half, in ns
  * @fault_until: when the active fault ends
+ * @fault_ns:    stuck_back: the clock when the page got stuck, where it
+ *               resumes
  * @notify:      tscpage's notification callback, NULL if nobody listens
  * @emulating:   a notification is not yet acknowledged (Hyper-V's TSC
  *               emulation stays on until it is)
@@ -121,6 +123,7 @@ struct hvsim {
 	u64 fault_rand;
 	u64 fault_split;
 	ktime_t fault_until;
+	u64 fault_ns;
 	struct delayed_work fault_end;
 
 	void (*notify)(unsigned int cpu);

@@ -46,6 +46,8 @@ const struct ctl_fault ctl_faults[TSCPAGE_HVSIM_FAULT_COUNT] = {
 	      "a migration whose acknowledgment is lost"),
 	FAULT(ANCHOR_AHEAD, "anchor_ahead", CTL_ARG_NONE, CTL_ON_PVCLOCK,
 	      "tsc_timestamp ahead of every CPU's TSC, the time unchanged"),
+	FAULT(STUCK_BACK, "stuck_back", CTL_ARG_NONE, CTL_ON_BOTH,
+	      "stuck mid-update, then resumes where it stuck (time hidden)"),
 };
 
 const struct ctl_fault *ctl_fault_by_name(const char *name)

@@ -37,6 +37,7 @@ enum tscpage_hvsim_fault {
 	TSCPAGE_HVSIM_FAULT_CHANGE_NONOTIFY,	/* migration, no notification */
 	TSCPAGE_HVSIM_FAULT_NO_ACK,		/* migration, its ack is lost */
 	TSCPAGE_HVSIM_FAULT_ANCHOR_AHEAD,	/* pvclock: tsc_timestamp ahead */
+	TSCPAGE_HVSIM_FAULT_STUCK_BACK,		/* stuck, resumes where it stuck */
 	TSCPAGE_HVSIM_FAULT_COUNT
 };
 
