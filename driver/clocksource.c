@@ -45,9 +45,11 @@ static void * __percpu *tscpage_cpu_pages;
  * The last parameters this CPU read consistently from the page. When the
  * page cannot be read (stuck mid-update, marked invalid, unusable
  * parameters) time goes on from these at their rate instead of stopping.
- * Written only by its own CPU with preemption disabled; read only there.
+ * Written only by its own CPU with preemption disabled; read only there,
+ * but an interrupt or NMI on that CPU may read or write them in the middle
+ * of an update: <tscpage/lastgood.h> keeps what it reads whole.
  */
-static DEFINE_PER_CPU(union tscpage_params, tscpage_last_good);
+static DEFINE_PER_CPU(struct tscpage_lastgood, tscpage_last_good);
 DEFINE_PER_CPU(struct tscpage_stats, tscpage_stats);
 
 /*
@@ -229,13 +231,14 @@ static u64 notrace tscpage_read_pvclock(struct clocksource *cs)
 	const struct tscpage_pvclock *page;
 	struct tscpage_stats *st;
 	struct tscpage_pvclock_sample s;
-	struct tscpage_pvclock *last;
+	struct tscpage_lastgood *lg;
+	union tscpage_params last;
 	u64 ns;
 	int err;
 
 	preempt_disable_notrace();
 	st = this_cpu_ptr(&tscpage_stats);
-	last = &this_cpu_ptr(&tscpage_last_good)->pvclock;
+	lg = this_cpu_ptr(&tscpage_last_good);
 	page = tscpage_pvclock_page();
 	err = tscpage_pvclock_sample(page, TSCPAGE_MAX_RETRIES, &s);
 	tscpage_count_read(st, s.retries);
@@ -244,10 +247,11 @@ static u64 notrace tscpage_read_pvclock(struct clocksource *cs)
 	    tscpage_clears_stopped)
 		tscpage_take_guest_stopped(page, s.params.flags);
 	/* New parameters: adopted if a TSC could have them (params.c). */
-	if (likely(!err) && unlikely(s.params.version != last->version)) {
-		if (tscpage_params_sane(TSCPAGE_FORMAT_PVCLOCK,
-					(const union tscpage_params *)&s.params))
-			*last = s.params;
+	if (likely(!err) && unlikely(s.params.version !=
+				     tscpage_lastgood_peek(lg)->pvclock.version)) {
+		last.pvclock = s.params;
+		if (tscpage_params_sane(TSCPAGE_FORMAT_PVCLOCK, &last))
+			tscpage_lastgood_set(lg, &last);
 		else
 			err = -EINVAL;
 	}
@@ -258,7 +262,8 @@ static u64 notrace tscpage_read_pvclock(struct clocksource *cs)
 			goto out;
 	} else {
 		tscpage_count_fallback(err, s.retries);
-		ns = tscpage_pvclock_ns(last, tp_rdtsc_ordered());
+		tscpage_lastgood_read(lg, &last);
+		ns = tscpage_pvclock_ns(&last.pvclock, tp_rdtsc_ordered());
 	}
 	ns = tscpage_guard(ns);
 out:
@@ -278,20 +283,22 @@ static u64 notrace tscpage_read_hvref(struct clocksource *cs)
 {
 	struct tscpage_stats *st;
 	struct tscpage_hvref_sample s;
-	struct tscpage_hvref *last;
+	struct tscpage_lastgood *lg;
+	union tscpage_params last;
 	u64 ns;
 	int err;
 
 	preempt_disable_notrace();
 	st = this_cpu_ptr(&tscpage_stats);
-	last = &this_cpu_ptr(&tscpage_last_good)->hvref;
+	lg = this_cpu_ptr(&tscpage_last_good);
 	err = tscpage_hvref_sample(tscpage_page, TSCPAGE_MAX_RETRIES, &s);
 	tscpage_count_read(st, s.retries);
 	if (likely(!err) &&
-	    unlikely(s.params.tsc_sequence != last->tsc_sequence)) {
-		if (tscpage_params_sane(TSCPAGE_FORMAT_HVREF,
-					(const union tscpage_params *)&s.params))
-			*last = s.params;
+	    unlikely(s.params.tsc_sequence !=
+		     tscpage_lastgood_peek(lg)->hvref.tsc_sequence)) {
+		last.hvref = s.params;
+		if (tscpage_params_sane(TSCPAGE_FORMAT_HVREF, &last))
+			tscpage_lastgood_set(lg, &last);
 		else
 			err = -EINVAL;
 	}
@@ -302,7 +309,9 @@ static u64 notrace tscpage_read_hvref(struct clocksource *cs)
 			ns = tscpage_guard(ns);
 	} else {
 		tscpage_count_fallback(err, s.retries);
-		ns = tscpage_guard(tscpage_hvref_ns(last, tp_rdtsc_ordered()));
+		tscpage_lastgood_read(lg, &last);
+		ns = tscpage_guard(tscpage_hvref_ns(&last.hvref,
+						    tp_rdtsc_ordered()));
 	}
 	preempt_enable_notrace();
 	return ns;
@@ -532,7 +541,8 @@ int tscpage_clocksource_register(const struct tscpage_provider *provider,
 	 * reader.
 	 */
 	for_each_possible_cpu(cpu) {
-		per_cpu(tscpage_last_good, cpu) = params;
+		tscpage_lastgood_init(per_cpu_ptr(&tscpage_last_good, cpu),
+				      &params);
 		memset(per_cpu_ptr(&tscpage_stats, cpu), 0,
 		       sizeof(struct tscpage_stats));
 	}

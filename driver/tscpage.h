@@ -7,6 +7,7 @@
 #include <linux/percpu.h>
 #include <linux/poll.h>
 #include <linux/types.h>
+#include <tscpage/lastgood.h>
 #include <tscpage/provider.h>
 
 /**
@@ -65,11 +66,10 @@ DECLARE_PER_CPU(struct tscpage_stats, tscpage_stats);
  */
 #define TSCPAGE_MAX_RETRIES	1024
 
-/* A copy of the page's parameters, in its format. */
-union tscpage_params {
-	struct tscpage_pvclock pvclock;
-	struct tscpage_hvref hvref;
-};
+/*
+ * A copy of the page's parameters, in its format (union tscpage_params),
+ * and a CPU's last good ones: <tscpage/lastgood.h>.
+ */
 
 /* params.c: what a set of parameters means. */
 bool tscpage_params_sane(enum tscpage_format format,

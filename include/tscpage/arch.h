@@ -28,6 +28,9 @@ struct tp_atomic64 {
 };
 
 #define tp_load(x)		READ_ONCE(x)
+#define tp_store(x, v)		WRITE_ONCE(x, v)
+/* Orders this CPU's accesses against its own interrupts: the compiler's. */
+#define tp_barrier()		barrier()
 /* Orders loads of the page; see the top of this file for what it pairs with. */
 #define tp_rmb()		virt_rmb()
 #define tp_cpu_relax()		cpu_relax()
@@ -83,6 +86,9 @@ struct tp_atomic64 {
 
 /* One single-copy-atomic load that the compiler may not tear or repeat. */
 #define tp_load(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define tp_store(x, v)		__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+/* Orders this thread's accesses against its own signal handlers. */
+#define tp_barrier()		__atomic_signal_fence(__ATOMIC_SEQ_CST)
 /* Loads before it are ordered before loads after it. */
 #define tp_rmb()		__atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define tp_cpu_relax()		__builtin_ia32_pause()
