@@ -18,12 +18,14 @@
 #include <linux/build_bug.h>
 #include <linux/clocksource.h>
 #include <linux/delay.h>
+#include <linux/math64.h>
 #include <linux/mutex.h>
 #include <linux/nmi.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
 #include <linux/printk.h>
 #include <linux/stddef.h>
+#include <linux/time64.h>
 #include <asm/tsc.h>
 #include <tscpage/reader.h>
 
@@ -38,6 +40,8 @@ static_assert(sizeof(struct tscpage_hvref) == 24);
 static_assert(offsetof(struct tscpage_hvref, tsc_offset) == 16);
 
 static const void *tscpage_page;
+/* TSCPAGE_SPIN_US in TSC cycles, set at registration. */
+static u64 tscpage_spin_cycles;
 /* The provider's per-CPU pages, or NULL (tscpage_provider.cpu_pages). */
 static void * __percpu *tscpage_cpu_pages;
 
@@ -240,7 +244,8 @@ static u64 notrace tscpage_read_pvclock(struct clocksource *cs)
 	st = this_cpu_ptr(&tscpage_stats);
 	lg = this_cpu_ptr(&tscpage_last_good);
 	page = tscpage_pvclock_page();
-	err = tscpage_pvclock_sample(page, TSCPAGE_MAX_RETRIES, &s);
+	err = tscpage_pvclock_sample_bounded(page, TSCPAGE_MAX_RETRIES,
+					     tscpage_spin_cycles, &s);
 	tscpage_count_read(st, s.retries);
 	if (likely(!err) &&
 	    unlikely(s.params.flags & TSCPAGE_PVCLOCK_GUEST_STOPPED) &&
@@ -291,7 +296,8 @@ static u64 notrace tscpage_read_hvref(struct clocksource *cs)
 	preempt_disable_notrace();
 	st = this_cpu_ptr(&tscpage_stats);
 	lg = this_cpu_ptr(&tscpage_last_good);
-	err = tscpage_hvref_sample(tscpage_page, TSCPAGE_MAX_RETRIES, &s);
+	err = tscpage_hvref_sample_bounded(tscpage_page, TSCPAGE_MAX_RETRIES,
+					   tscpage_spin_cycles, &s);
 	tscpage_count_read(st, s.retries);
 	if (likely(!err) &&
 	    unlikely(s.params.tsc_sequence !=
@@ -547,6 +553,8 @@ int tscpage_clocksource_register(const struct tscpage_provider *provider,
 		       sizeof(struct tscpage_stats));
 	}
 	atomic64_set(&tscpage_last_ns.v, 0);
+	tscpage_spin_cycles = div_u64((u64)tsc_khz * TSCPAGE_SPIN_US,
+				      USEC_PER_MSEC);
 	tscpage_page = provider->page;
 	tscpage_cpu_pages = provider->format == TSCPAGE_FORMAT_PVCLOCK ?
 			    provider->cpu_pages : NULL;

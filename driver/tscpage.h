@@ -58,13 +58,18 @@ struct tscpage_stats {
 DECLARE_PER_CPU(struct tscpage_stats, tscpage_stats);
 
 /*
- * A stuck page costs a reader at most this many attempts (a few
- * microseconds) before it gives up: the clocksource then falls back, the
- * watch (reenlighten.c) counts the page unusable. An update in progress
- * takes the writer a handful of stores, so a healthy page never comes
- * close.
+ * A stuck page costs a reader at most this many attempts before it gives
+ * up: the clocksource then falls back, the watch (reenlighten.c) counts
+ * the page unusable. An update in progress takes the writer a handful of
+ * stores, so a healthy page never comes close.
  */
 #define TSCPAGE_MAX_RETRIES	1024
+/*
+ * ... and the clocksource read at most this long, in TSC cycles at the
+ * kernel's tsc_khz: 1024 PAUSEs are a few microseconds on some CPUs and
+ * about 50 on those with a long PAUSE, in NMI included.
+ */
+#define TSCPAGE_SPIN_US		10
 
 /*
  * A copy of the page's parameters, in its format (union tscpage_params),

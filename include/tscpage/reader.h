@@ -102,23 +102,52 @@ static inline __u64 tscpage_pvclock_ns(const struct tscpage_pvclock *p, __u64 ts
 }
 
 /*
+ * Whether a sample that has failed @tries times (@tries >= 1) has spun
+ * long enough: more than @max_cycles TSC cycles since its first failure,
+ * whose TSC *@start keeps (0: no bound in cycles). Only failed attempts
+ * read the TSC for this, so a healthy page costs nothing more. A bound in
+ * cycles holds whatever a PAUSE costs (from a few cycles to over a
+ * hundred, depending on the CPU), where a bound in attempts does not.
+ */
+static __always_inline bool tscpage_sample_spun(unsigned int tries,
+						__u64 max_cycles,
+						__u64 *start)
+{
+	__u64 now;
+
+	if (!max_cycles)
+		return false;
+	now = tp_rdtsc_ordered();
+	if (tries == 1) {
+		*start = now;
+		return false;
+	}
+	return now - *start > max_cycles;
+}
+
+/*
  * Take one consistent sample of the pvclock @page.
  *
  * Returns 0 with @s filled in; -EAGAIN when @max_retries + 1 attempts all
  * met an update in progress (odd version) or a version that changed under
- * the read, @s->retries then counting them all; -EINVAL when the sample is
- * consistent but its parameters are unusable (@s->params holds them, for
- * the caller to report).
+ * the read, or when failed attempts went on for more than @max_cycles TSC
+ * cycles (0: no such bound), @s->retries then counting them all; -EINVAL
+ * when the sample is consistent but its parameters are unusable
+ * (@s->params holds them, for the caller to report).
  */
 static __always_inline int
-tscpage_pvclock_sample(const struct tscpage_pvclock *page,
-		       unsigned int max_retries,
-		       struct tscpage_pvclock_sample *s)
+tscpage_pvclock_sample_bounded(const struct tscpage_pvclock *page,
+			       unsigned int max_retries, __u64 max_cycles,
+			       struct tscpage_pvclock_sample *s)
 {
 	unsigned int tries;
+	__u64 start = 0;
 	__u32 version;
 
 	for (tries = 0; tries <= max_retries; tries++) {
+		if (tp_unlikely(tries) &&
+		    tscpage_sample_spun(tries, max_cycles, &start))
+			break;
 		version = tp_load(page->version);
 		/*
 		 * Pairs with the writer's write barrier between its stores of
@@ -162,6 +191,15 @@ tscpage_pvclock_sample(const struct tscpage_pvclock *page,
 	return -EAGAIN;
 }
 
+/* tscpage_pvclock_sample_bounded() bounded in attempts only. */
+static __always_inline int
+tscpage_pvclock_sample(const struct tscpage_pvclock *page,
+		       unsigned int max_retries,
+		       struct tscpage_pvclock_sample *s)
+{
+	return tscpage_pvclock_sample_bounded(page, max_retries, 0, s);
+}
+
 /* One consistent copy of a Hyper-V reference page and the TSC read in it. */
 struct tscpage_hvref_sample {
 	struct tscpage_hvref params;
@@ -197,17 +235,24 @@ static inline __u64 tscpage_hvref_ns(const struct tscpage_hvref *p, __u64 tsc)
  *
  * Returns 0 with @s filled in; -ENODATA when the page says it is invalid
  * (sequence 0), with @s->retries the attempts made; -EAGAIN when
- * @max_retries + 1 attempts all saw the sequence change under them;
- * -EINVAL when the sample is consistent but the scale is zero.
+ * @max_retries + 1 attempts all saw the sequence change under them, or
+ * failed attempts went on for more than @max_cycles TSC cycles (0: no
+ * such bound); -EINVAL when the sample is consistent but the scale is
+ * zero.
  */
 static __always_inline int
-tscpage_hvref_sample(const struct tscpage_hvref *page, unsigned int max_retries,
-		     struct tscpage_hvref_sample *s)
+tscpage_hvref_sample_bounded(const struct tscpage_hvref *page,
+			     unsigned int max_retries, __u64 max_cycles,
+			     struct tscpage_hvref_sample *s)
 {
 	unsigned int tries;
+	__u64 start = 0;
 	__u32 sequence;
 
 	for (tries = 0; tries <= max_retries; tries++) {
+		if (tp_unlikely(tries) &&
+		    tscpage_sample_spun(tries, max_cycles, &start))
+			break;
 		sequence = tp_load(page->tsc_sequence);
 		if (tp_unlikely(!sequence)) {
 			s->params.tsc_sequence = 0;
@@ -240,6 +285,14 @@ tscpage_hvref_sample(const struct tscpage_hvref *page, unsigned int max_retries,
 	}
 	s->retries = tries;
 	return -EAGAIN;
+}
+
+/* tscpage_hvref_sample_bounded() bounded in attempts only. */
+static __always_inline int
+tscpage_hvref_sample(const struct tscpage_hvref *page, unsigned int max_retries,
+		     struct tscpage_hvref_sample *s)
+{
+	return tscpage_hvref_sample_bounded(page, max_retries, 0, s);
 }
 
 /*
