@@ -80,7 +80,8 @@ static void tracefs_add_each(const char *file, const char *const *names,
 	for (i = 0; i < n; i++) {
 		err = tracefs_write(file, names[i], true);
 		if (err)
-			ksft_print_msg("%s: %s not taken: %s\n", file, names[i],
+			ksft_print_msg("%s: %.*s not taken: %s\n", file,
+				       (int)strcspn(names[i], "\n"), names[i],
 				       strerror(-err));
 	}
 }
