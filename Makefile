@@ -2,7 +2,11 @@
 #
 # tscpage top-level build.
 #
-#   make                      modules (against KDIR) and the userspace parts
+#   make                      the tools, the selftests, and the modules
+#                             where a kernel build tree is at KDIR (else
+#                             skipped, with how to get one)
+#   make tools                libtscpage, tscpage-ctl, tscpage-watch,
+#                             tsc-audit, into build/<name>/
 #   make KDIR=/usr/src/linux-headers-X modules
 #   make selftests [STATIC=1] [OUTPUT=dir]
 #   make verify               the main job: one guest, driver loaded, verdict
@@ -18,18 +22,34 @@
 KDIR ?= /lib/modules/$(shell uname -r)/build
 OUTPUT ?= $(CURDIR)/build/selftests
 
-.PHONY: all modules modules_install clean selftests verify check check-host bench \
-	bench-guest \
-	verify-host
+TOOLS := lib tscpage-ctl tscpage-watch tsc-audit
 
-all: modules selftests
+.PHONY: all modules modules-if-tree modules_install clean selftests tools \
+	verify check check-host bench bench-guest verify-host
+
+all: tools selftests modules-if-tree
+
+NO_KDIR_MSG = tscpage: no kernel build tree at KDIR=$(KDIR); install \
+	linux-headers-$$(uname -r) or pass KDIR=/usr/src/linux-headers-<version>
 
 modules:
-	@test -f "$(KDIR)/Makefile" || { \
-		echo "tscpage: no kernel build tree at KDIR=$(KDIR)" >&2; \
-		echo "tscpage: install linux-headers-$$(uname -r) or pass KDIR=/usr/src/linux-headers-<version>" >&2; \
-		exit 1; }
+	@test -f "$(KDIR)/Makefile" || { echo "$(NO_KDIR_MSG)" >&2; exit 1; }
 	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules
+
+# What 'make' builds of the modules: nothing, said in one line, where this
+# machine has no kernel tree (the userspace parts are built all the same).
+modules-if-tree:
+	@if [ -f "$(KDIR)/Makefile" ]; then \
+		$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules; \
+	else \
+		echo "$(NO_KDIR_MSG)"; \
+		echo "tscpage: modules not built; the userspace parts are"; \
+	fi
+
+tools:
+	@for t in $(TOOLS); do \
+		$(MAKE) -C tools/$$t OUTPUT="$(CURDIR)/build/$$t" || exit 1; \
+	done
 
 modules_install: modules
 	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules_install
