@@ -16,6 +16,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/build_bug.h>
+#include <linux/cache.h>
 #include <linux/clocksource.h>
 #include <linux/delay.h>
 #include <linux/math64.h>
@@ -58,9 +59,12 @@ DEFINE_PER_CPU(struct tscpage_stats, tscpage_stats);
 
 /*
  * The largest time handed out on the guarded paths (a page without
- * TSC_STABLE, or a fallback), for tscpage_monotonic_guard().
+ * TSC_STABLE, or a fallback), for tscpage_monotonic_guard(); the trusted
+ * reads only load it (tscpage_hold()). Written only on the guarded paths,
+ * so while the page is trusted the line stays shared in every CPU's
+ * cache: its own line, away from anything written often.
  */
-static struct tp_atomic64 tscpage_last_ns;
+static struct tp_atomic64 tscpage_last_ns ____cacheline_aligned;
 
 /*
  * The provider's pages carry a GUEST_STOPPED for the guest to clear
@@ -130,6 +134,32 @@ static __always_inline u64 tscpage_guard(u64 ns)
 		trace_tscpage_clamp(ns, ret);
 	}
 	return ret;
+}
+
+/*
+ * A trusted read (a TSC_STABLE pvclock page, a Hyper-V page over TSCs the
+ * kernel trusts, no step back seen) is not guarded, but it must not hand
+ * out less than the guarded paths already did: fallback reads extrapolate
+ * while the page cannot be read, and a page that comes back behind their
+ * extrapolation (stuck, then resumed where it stuck; a rate change while
+ * stuck) would otherwise make the clock step back for every reader that
+ * read it in between. The timekeeping core's own check (a clocksource
+ * behind the last cycle it accumulated reads as no time passed) covers
+ * only what it accumulated at its last tick, not what readers got since:
+ * hvsim's stuck_back made CLOCK_MONOTONIC step back on 6.1 without this.
+ * Only a load while nothing is clamped; the value is published by the
+ * guarded paths' fully ordered compare-exchange, and a reader that starts
+ * after such a read returned loads it. Preemption disabled by the caller.
+ */
+static __always_inline u64 tscpage_hold(u64 ns)
+{
+	u64 last = tp_atomic64_read(&tscpage_last_ns);
+
+	if (likely(ns >= last))
+		return ns;
+	this_cpu_inc(tscpage_stats.clamps);
+	trace_tscpage_clamp(ns, last);
+	return last;
 }
 
 /* Preemption disabled by the caller. */
@@ -263,8 +293,10 @@ static u64 notrace tscpage_read_pvclock(struct clocksource *cs)
 	if (likely(!err)) {
 		ns = tscpage_pvclock_ns(&s.params, s.tsc);
 		if (likely(s.params.flags & TSCPAGE_PVCLOCK_TSC_STABLE) &&
-		    likely(!tscpage_distrusted()))
+		    likely(!tscpage_distrusted())) {
+			ns = tscpage_hold(ns);
 			goto out;
+		}
 	} else {
 		tscpage_count_fallback(err, s.retries);
 		tscpage_lastgood_read(lg, &last);
@@ -313,6 +345,8 @@ static u64 notrace tscpage_read_hvref(struct clocksource *cs)
 		if (unlikely(READ_ONCE(tscpage_tsc_unstable) ||
 			     tscpage_distrusted()))
 			ns = tscpage_guard(ns);
+		else
+			ns = tscpage_hold(ns);
 	} else {
 		tscpage_count_fallback(err, s.retries);
 		tscpage_lastgood_read(lg, &last);

@@ -86,9 +86,10 @@ static const struct row rows[] = {
 	 * went on by extrapolating (fallback reads, published to the
 	 * guard) and the page comes back behind it. The page clock steps
 	 * back against the TSC; CLOCK_MONOTONIC must hold (it stepped less
-	 * than the TSC), never go back or jump: the timekeeping core
-	 * refuses a clocksource behind its last cycle on x86 (6.1:
-	 * CLOCKSOURCE_VALIDATE_LAST_CYCLE, 6.12: max_raw_delta).
+	 * than the TSC), never go back or jump. The timekeeping core holds
+	 * only what it accumulated at its last tick; tscpage's trusted
+	 * reads hold the rest (tscpage_hold(), design.rst). Without that,
+	 * 6.12: 'monotonic backward ... 1521317 ns back'.
 	 */
 	{ TSCPAGE_HVSIM_FAULT_STUCK_BACK, PV | HV, 400, 0,
 	  { R(PAGE, STEP), R(MONO, STEP) }, 2,
