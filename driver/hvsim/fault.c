@@ -263,8 +263,16 @@ void hvsim_fault_stop(struct hvsim *sim)
 		 * clock would: the new page resumes where the stuck one
 		 * stopped, behind any reader that went on by extrapolating.
 		 */
-		hvsim_end(sim);
 		hvsim_rebase(sim, rdtsc_ordered(), sim->fault_ns);
+		/*
+		 * The stuck page still holds the old line: ending it as it
+		 * is would show readers on other CPUs the old line, valid,
+		 * for a moment, and the rebased page after it a step back
+		 * (6.12-rt, fault_matrix: page and monotonic backward). So
+		 * it gets the new line while still mid-update.
+		 */
+		hvsim_refill(sim);
+		hvsim_end(sim);
 		break;
 	case TSCPAGE_HVSIM_FAULT_WRONG_RATE:
 		hvsim_set_rate_error(sim, 0);

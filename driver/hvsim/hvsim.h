@@ -155,6 +155,7 @@ void hvsim_rebase(struct hvsim *sim, u64 tsc, u64 ns);
 void hvsim_settle(struct hvsim *sim);
 void hvsim_begin(struct hvsim *sim);
 void hvsim_end(struct hvsim *sim);
+void hvsim_refill(struct hvsim *sim);
 void hvsim_publish(struct hvsim *sim);
 int hvsim_set_rate(struct hvsim *sim, u32 update_hz);
 int hvsim_pvclock_scale(u64 tsc_hz, u32 *mul, s8 *shift);

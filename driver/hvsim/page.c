@@ -225,6 +225,26 @@ void hvsim_end(struct hvsim *sim)
 		hvsim_end_hvref(sim);
 }
 
+/*
+ * A page left mid-update (stuck_odd, seq_zero, stuck_back) gets the
+ * clock's current parameters while readers still ignore it, so that the
+ * hvsim_end() that completes it publishes them and never, not even for a
+ * moment, the parameters it was left with. sim->lock held.
+ */
+void hvsim_refill(struct hvsim *sim)
+{
+	lockdep_assert_held(&sim->lock);
+	if (sim->format == TSCPAGE_FORMAT_PVCLOCK) {
+		WRITE_ONCE(sim->pvclock->tsc_timestamp, sim->tsc0);
+		WRITE_ONCE(sim->pvclock->system_time, sim->ns0);
+		WRITE_ONCE(sim->pvclock->tsc_to_system_mul, sim->mul);
+		WRITE_ONCE(sim->pvclock->tsc_shift, sim->shift);
+	} else {
+		WRITE_ONCE(sim->hvref->tsc_scale, sim->scale);
+		WRITE_ONCE(sim->hvref->tsc_offset, sim->offset);
+	}
+}
+
 void hvsim_publish(struct hvsim *sim)
 {
 	hvsim_begin(sim);
