@@ -146,7 +146,7 @@ static __always_inline u64 tscpage_guard(u64 ns)
  * read it in between. The timekeeping core's own check (a clocksource
  * behind the last cycle it accumulated reads as no time passed) covers
  * only what it accumulated at its last tick, not what readers got since:
- * hvsim's stuck_back made CLOCK_MONOTONIC step back on 6.1 without this.
+ * hvsim's stuck_back made CLOCK_MONOTONIC step back on 6.12 without this.
  * Only a load while nothing is clamped; the value is published by the
  * guarded paths' fully ordered compare-exchange, and a reader that starts
  * after such a read returned loads it. Preemption disabled by the caller.
