@@ -133,7 +133,8 @@ static u32 tscpage_dev_flags(const struct tscpage_provider *p)
 	u32 flags = 0;
 
 	/* As the clocksource judges it: see tscpage_read_hvref(). */
-	if (p->format == TSCPAGE_FORMAT_HVREF ? !check_tsc_unstable() :
+	if (p->format == TSCPAGE_FORMAT_HVREF ?
+	    p->tsc_in_step || !check_tsc_unstable() :
 	    READ_ONCE(pv->flags) & TSCPAGE_PVCLOCK_TSC_STABLE)
 		flags |= TSCPAGE_INFO_TSC_STABLE;
 	if (tscpage_clocksource_is_current())

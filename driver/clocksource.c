@@ -76,13 +76,28 @@ static bool tscpage_clears_stopped;
 static atomic_t tscpage_pauses;
 
 /*
- * The kernel's word that its TSCs are unsynchronized (check_tsc_unstable(),
- * an out-of-line, traceable function): taken at registration and again by
- * the watch every round (tscpage_clocksource_check_cpus()), so that the
- * hvref read only loads a bool. The kernel marks the TSC unstable once and
- * for good; a read may miss that for up to a watch period.
+ * Whether the hvref read guards every read: the kernel's word that its
+ * TSCs are unsynchronized (check_tsc_unstable(), an out-of-line, traceable
+ * function), unless the provider vouches that the hypervisor keeps them
+ * in step (tscpage_provider.tsc_in_step). Taken at registration and again
+ * by the watch every round (tscpage_clocksource_check_cpus()), so that the
+ * read only loads a bool. The kernel marks the TSC unstable once and for
+ * good; a read may miss that for up to a watch period.
+ *
+ * Hyper-V is why the provider has a say: without TSC_INVARIANT the kernel
+ * marks the TSC unstable "running on Hyper-V" (mshyperv.c), because a
+ * migration may change its rate, which the page absorbs; the TSC is still
+ * in step across the partition's vCPUs, the kernel's own
+ * hyperv_clocksource_tsc_page reads the page unguarded, and guarding
+ * would put every read through one global compare-exchange line.
  */
-static bool tscpage_tsc_unstable;
+static bool tscpage_tsc_in_step;
+static bool tscpage_tsc_unsynced;
+
+static bool tscpage_check_tsc_unsynced(void)
+{
+	return check_tsc_unstable() && !tscpage_tsc_in_step;
+}
 
 /* Whether the timekeeping core reads us (between ->enable and ->disable). */
 static bool tscpage_current;
@@ -314,7 +329,8 @@ out:
  * it is), so its successful reads need no guard, but it carries no flag
  * that could say otherwise. Where the kernel has found its TSCs
  * unsynchronized (check_tsc_unstable()), we take the kernel's word over the
- * page's silence and guard every read (tscpage_tsc_unstable, a copy).
+ * page's silence and guard every read, unless the provider vouches for the
+ * hypervisor (tscpage_tsc_unsynced says which).
  */
 static u64 notrace tscpage_read_hvref(struct clocksource *cs)
 {
@@ -342,7 +358,7 @@ static u64 notrace tscpage_read_hvref(struct clocksource *cs)
 	}
 	if (likely(!err)) {
 		ns = tscpage_hvref_ns(&s.params, s.tsc);
-		if (unlikely(READ_ONCE(tscpage_tsc_unstable) ||
+		if (unlikely(READ_ONCE(tscpage_tsc_unsynced) ||
 			     tscpage_distrusted()))
 			ns = tscpage_guard(ns);
 		else
@@ -442,7 +458,7 @@ void tscpage_clocksource_check_cpus(void)
 	u64 t;
 	s64 d;
 
-	WRITE_ONCE(tscpage_tsc_unstable, check_tsc_unstable());
+	WRITE_ONCE(tscpage_tsc_unsynced, tscpage_check_tsc_unsynced());
 	if (!tscpage_cpu_pages || !tscpage_clocksource_in_vdso())
 		return;
 	if (tscpage_pvclock_sample(tscpage_page, TSCPAGE_MAX_RETRIES, &s0) ||
@@ -534,8 +550,9 @@ static int tscpage_first_read(const struct tscpage_provider *provider,
 			return err;
 		}
 		params->hvref = hv.params;
-		tscpage_tsc_unstable = check_tsc_unstable();
-		*stable = !tscpage_tsc_unstable;
+		tscpage_tsc_in_step = provider->tsc_in_step;
+		tscpage_tsc_unsynced = tscpage_check_tsc_unsynced();
+		*stable = !tscpage_tsc_unsynced;
 		tscpage_cs.read = tscpage_read_hvref;
 		return 0;
 	}

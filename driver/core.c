@@ -19,14 +19,26 @@
 #include "tscpage.h"
 
 /*
- * Below every hardware clocksource x86 has (acpi_pm 200, hpet 250, tsc 300,
- * kvm-clock 400) and above only jiffies: loading tscpage never takes the
- * system clock over; making it current is a deliberate write to
+ * 0 asks for the provider's default. Over a real page that is 50: below
+ * every hardware clocksource x86 has (acpi_pm 200, hpet 250, tsc 300,
+ * kvm-clock 400) and above only jiffies, so loading tscpage never takes
+ * the system clock over; making it current is a deliberate write to
  * current_clocksource.
+ *
+ * Over a test double (hvsim) it is 1, and nothing higher is allowed. The
+ * clocksource watchdog is the best-rated clocksource the kernel does not
+ * verify itself (clocksource_select_watchdog()): tscpage is one, and at
+ * 50 it is the watchdog of a guest whose other clocksources are the
+ * verified TSC and jiffies. A time fault injected on purpose would then
+ * get the TSC marked unstable, for good. At 1 tscpage only ties jiffies,
+ * which registered first and keeps a tie (the choice wants a higher
+ * rating to change).
  */
-static int rating = 50;
+#define TSCPAGE_RATING_REAL		50
+#define TSCPAGE_RATING_TEST_DOUBLE	1
+static int rating;
 module_param(rating, int, 0444);
-MODULE_PARM_DESC(rating, "clocksource rating, 1..499 (default 50: never chosen over a hardware clocksource)");
+MODULE_PARM_DESC(rating, "clocksource rating, 1..499, or 0 (default): 50 over a real page, 1 over hvsim, which allows no more");
 
 static char *provider = "auto";
 module_param(provider, charp, 0444);
@@ -80,8 +92,25 @@ static int tscpage_pick_provider(void)
 	return -ENODEV;
 }
 
+/* The rating to register with: the parameter's, checked against the provider. */
+static int tscpage_pick_rating(const struct tscpage_provider *p, int *cs_rating)
+{
+	if (!p->test_double) {
+		*cs_rating = rating ?: TSCPAGE_RATING_REAL;
+		return 0;
+	}
+	if (rating > TSCPAGE_RATING_TEST_DOUBLE) {
+		pr_err("rating=%d over %s: at most %d, so that a fault injected on purpose never makes tscpage the clocksource watchdog (it would get the TSC marked unstable)\n",
+		       rating, p->name, TSCPAGE_RATING_TEST_DOUBLE);
+		return -EINVAL;
+	}
+	*cs_rating = TSCPAGE_RATING_TEST_DOUBLE;
+	return 0;
+}
+
 /*
- * The order: every parameter is checked before anything is set up, so a
+ * The order: every parameter is checked before anything is set up (the
+ * rating once the provider it depends on is picked, which nobody sees), so a
  * refused load leaves no trace anyone could have opened; the clocksource
  * comes first, because its registration sets the read function everything
  * else calls (debugfs's bench, the watch); the interfaces userspace can
@@ -92,10 +121,11 @@ static int tscpage_pick_provider(void)
  */
 static int __init tscpage_init(void)
 {
-	int err;
+	int cs_rating, err;
 
-	if (rating < 1 || rating > 499) {
-		pr_err("rating=%d out of range 1..499\n", rating);
+	if (rating < 0 || rating > 499) {
+		pr_err("rating=%d out of range 1..499 (or 0: the provider's default)\n",
+		       rating);
 		return -EINVAL;
 	}
 	err = tscpage_reenlighten_check_params();
@@ -105,8 +135,11 @@ static int __init tscpage_init(void)
 	err = tscpage_pick_provider();
 	if (err)
 		return err;
+	err = tscpage_pick_rating(&tscpage_provider, &cs_rating);
+	if (err)
+		goto err_provider;
 
-	err = tscpage_clocksource_register(&tscpage_provider, rating);
+	err = tscpage_clocksource_register(&tscpage_provider, cs_rating);
 	if (err)
 		goto err_provider;
 	tscpage_reenlighten_start(&tscpage_provider);

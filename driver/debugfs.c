@@ -4,7 +4,8 @@
  * one file each, summed over CPUs (max_retries: the largest); the
  * migration handling's (struct tscpage_migration_stats) and the
  * generation. Reading takes no lock: each sum is of counters that may
- * move while it is made.
+ * move while it is made. One file is written: 0 into distrust clears it
+ * (root, process context; takes reenlighten.c's mutex).
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -39,6 +40,24 @@ static int tscpage_generation_get(void *data, u64 *val)
 
 DEFINE_DEBUGFS_ATTRIBUTE(tscpage_generation_fops, tscpage_generation_get,
 			 NULL, "%llu\n");
+
+static int tscpage_distrust_get(void *data, u64 *val)
+{
+	*val = READ_ONCE(tscpage_migration_stats.distrust);
+	return 0;
+}
+
+/* Only clearing: the evidence of a step back sets it (reenlighten.c). */
+static int tscpage_distrust_set(void *data, u64 val)
+{
+	if (val)
+		return -EINVAL;
+	tscpage_reenlighten_trust_again();
+	return 0;
+}
+
+DEFINE_DEBUGFS_ATTRIBUTE(tscpage_distrust_fops, tscpage_distrust_get,
+			 tscpage_distrust_set, "%llu\n");
 
 static int tscpage_counter_get(void *data, u64 *val)
 {
@@ -82,8 +101,8 @@ void tscpage_debugfs_init(void)
 			   &tscpage_migration_stats.acks);
 	debugfs_create_u32("withdrawn", 0444, tscpage_debugfs_dir,
 			   &tscpage_migration_stats.withdrawn);
-	debugfs_create_u32("distrust", 0444, tscpage_debugfs_dir,
-			   &tscpage_migration_stats.distrust);
+	debugfs_create_file_unsafe("distrust", 0644, tscpage_debugfs_dir,
+				   NULL, &tscpage_distrust_fops);
 	debugfs_create_file_unsafe("generation", 0444, tscpage_debugfs_dir,
 				   NULL, &tscpage_generation_fops);
 	tscpage_bench_init(tscpage_debugfs_dir);

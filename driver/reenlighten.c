@@ -425,6 +425,28 @@ out:
 }
 
 /*
+ * Distrust is sticky: no migration, pause or quiet time clears it. A page
+ * that stepped back once has shown its hypervisor can, and no later page
+ * proves it will not again. The price: every read's compare-exchange on
+ * one global line, and clock_gettime() through the syscall. Whoever knows
+ * the cause is gone clears it by hand (debugfs's distrust, written 0),
+ * and the next step back sets it again. The vDSO claim given up with it stays given up
+ * until reload: the page the vDSO would read is the one that stepped back.
+ * Process context (a debugfs write); the next read after the store is
+ * unguarded, a read in flight may still be guarded once.
+ */
+void tscpage_reenlighten_trust_again(void)
+{
+	mutex_lock(&tscpage_reenlighten_lock);
+	if (tscpage_migration_stats.distrust) {
+		WRITE_ONCE(tscpage_migration_stats.distrust, 0);
+		pr_info("the %s page is trusted to be monotonic again: distrust cleared by hand\n",
+			tscpage_rl_provider->name);
+	}
+	mutex_unlock(&tscpage_reenlighten_lock);
+}
+
+/*
  * Module init, process context, before anything is set up: a bad
  * parameter must refuse the load while nobody can have seen the module.
  */

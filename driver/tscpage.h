@@ -113,7 +113,8 @@ __poll_t tscpage_events_poll(u64 cursor, struct file *file,
  * @detections:    changes of the page found with no notification
  * @acks:          acknowledgments sent to the provider
  * @withdrawn:     1 once the clocksource was withdrawn (page unusable)
- * @distrust:      1 once the page stepped back: every read is guarded
+ * @distrust:      1 once the page stepped back: every read is guarded;
+ *                 cleared only by hand (tscpage_reenlighten_trust_again())
  *
  * Written under reenlighten.c's mutex; read without it (debugfs).
  */
@@ -131,6 +132,7 @@ extern struct tscpage_migration_stats tscpage_migration_stats;
 int tscpage_reenlighten_check_params(void);
 void tscpage_reenlighten_start(const struct tscpage_provider *provider);
 void tscpage_reenlighten_stop(void);
+void tscpage_reenlighten_trust_again(void);
 u64 tscpage_generation(void);
 u32 tscpage_current_khz(void);
 

@@ -128,6 +128,17 @@ static const struct row rows[] = {
 	  .for_ms = 1000, .c = { [C_GENERATION] = SAME, [C_INVALID] = SAME },
 	  .ev = EV_NONE },
 	/*
+	 * A step back within rounding (TSCPAGE_STEP_NS, 10 us), as a
+	 * re-anchoring makes: no change, no distrust. The backward row
+	 * below (1 ms) is the other side of the line: a step readers of an
+	 * unguarded page would see, reported and distrusted, whatever made
+	 * it (Documentation/design.rst, "What the watch reports").
+	 */
+	{ .fault = TSCPAGE_HVSIM_FAULT_BACKWARD, .formats = PV | HV,
+	  .for_ms = 200, .arg = 5000,
+	  .c = { [C_GENERATION] = SAME, [C_DISTRUST] = IS_ZERO },
+	  .ev = EV_NONE },
+	/*
 	 * The page did not change (no CHANGED), but the provider's word
 	 * that the TSC did is enough for the generation to grow.
 	 */

@@ -14,7 +14,7 @@
  * inotify on /dev and on debugfs's root records every creation named
  * tscpage, however short-lived.
  *
- *  1. Each bad parameter (rating=0, rating=500, unusable_ms=5,
+ *  1. Each bad parameter (rating=-1, rating=500, unusable_ms=5,
  *     unusable_ms=60001, provider=nosuch) is refused with EINVAL, and
  *     meanwhile neither /dev/tscpage nor debugfs's tscpage/ appeared and
  *     neither thread got in.
@@ -192,7 +192,7 @@ int main(void)
 		const char *params;
 		const char *what;
 	} bad[] = {
-		{ "rating=0", "rating=0" },
+		{ "rating=-1", "rating=-1" },
 		{ "rating=500", "rating=500" },
 		{ "unusable_ms=5", "unusable_ms=5" },
 		{ "unusable_ms=60001", "unusable_ms=60001" },

@@ -5,7 +5,8 @@
  *
  * Starts with neither module loaded and ends the same way. In order:
  * tscpage refuses to load without a provider and says why in the kernel
- * log; bad module parameters are refused; the kvm and hyperv providers
+ * log; bad module parameters are refused, a rating above 1 over hvsim
+ * too (a test double must never be the clocksource watchdog); the kvm and hyperv providers
  * load only where the kernel's own clock for their page exists (in a TCG
  * guest, nowhere); with tscpage_hvsim loaded,
  * tscpage loads and registers its clocksource; the provider cannot be
@@ -159,7 +160,7 @@ int main(int argc, char **argv)
 	if (err)
 		ksft_exit_fail_msg("cannot read current_clocksource: %s\n",
 				   strerror(-err));
-	ksft_set_plan(19);
+	ksft_set_plan(21);
 
 	expect_refused(kmod_load("tscpage", ""), ENODEV, ENODEV,
 		       "tscpage without a provider");
@@ -181,10 +182,18 @@ int main(int argc, char **argv)
 
 	expect_refused(kmod_load("tscpage", "rating=500"), EINVAL, EINVAL,
 		       "tscpage rating=500");
+	/*
+	 * Over the test double tscpage must never be the clocksource
+	 * watchdog (driver/core.c): it ranks at 1, level with jiffies.
+	 */
+	expect_refused(kmod_load("tscpage", "rating=2"), EINVAL, EINVAL,
+		       "tscpage rating=2 over hvsim");
 	err = kmod_load("tscpage", "");
 	expect_ok(err, "tscpage loads over tscpage_hvsim");
 	if (err)
 		goto unload_hvsim;
+	ksft_test_result(klog_contains("tscpage registered (rating 1) over the hvsim"),
+			 "over hvsim it registers at rating 1, never the watchdog\n");
 	ksft_test_result(clocksource_available("tscpage"),
 			 "tscpage is in available_clocksource\n");
 	expect_refused(kmod_unload("tscpage_hvsim"), EBUSY, EWOULDBLOCK,

@@ -90,6 +90,7 @@ static int __init hvsim_init(void)
 		.tsc_khz		= tsc_khz,
 		.vdso_clock_mode	= VDSO_CLOCKMODE_NONE,
 		.vdso_why		= "the hvsim page is not in the vDSO",
+		.test_double		= true,
 	};
 	hvsim_notify_init(sim);
 

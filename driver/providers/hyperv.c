@@ -112,6 +112,7 @@ static int tscpage_hyperv_get(struct tscpage_provider *p, const char **why)
 		.tsc_khz		= tsc_khz,
 		.vdso_clock_mode	= VDSO_CLOCKMODE_NONE,
 		.vdso_why		= "the vDSO reads 100 ns units and may not map the page",
+		.tsc_in_step		= true,
 	};
 	if (tscpage_hv_reenlightenment())
 		pr_info("Hyper-V offers reenlightenment, not used: the kernel's callback cannot be released safely by a module; migrations are seen by watching the page\n");

@@ -41,6 +41,15 @@
  *                   mode whose page is not mapped makes every process that
  *                   reads the time die of SIGBUS
  * @vdso_why:        with VDSO_CLOCKMODE_NONE, why, for the log; may be NULL
+ * @tsc_in_step:     hvref only: the hypervisor keeps every vCPU's TSC in
+ *                   step, whatever the kernel concluded (Hyper-V: the
+ *                   reference page is partition-wide, TLFS), so a read
+ *                   that sampled the page needs no cross-CPU guard even
+ *                   where the kernel marked its TSC unstable
+ * @test_double:     the page is a test double's, whose time is made wrong
+ *                   on purpose (hvsim's faults): tscpage then never ranks
+ *                   above jiffies, so it cannot become the clocksource
+ *                   watchdog (driver/core.c, rating)
  *
  * @subscribe:       optional: from now on, call @notify when the TSC
  *                   frequency or offset changed (a migration); -EBUSY if
@@ -69,6 +78,8 @@ struct tscpage_provider {
 	u32 tsc_khz;
 	int vdso_clock_mode;
 	const char *vdso_why;
+	bool tsc_in_step;
+	bool test_double;
 	int (*subscribe)(void (*notify)(unsigned int cpu));
 	void (*unsubscribe)(void);
 	void (*ack)(void);

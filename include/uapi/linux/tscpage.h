@@ -138,8 +138,9 @@ struct tscpage_info {
 
 /*
  * The TSC is synchronized across CPUs: for a pvclock page, its TSC_STABLE
- * flag; for the Hyper-V page, which has no such flag, the kernel's own
- * verdict on its TSCs.
+ * flag; for a reference page, which has no such flag, Hyper-V's promise
+ * (its page is partition-wide) or, over hvsim, the kernel's own verdict on
+ * its TSCs.
  *
  * The kvm provider's page is CPU 0's kvmclock page. Without TSC_STABLE in
  * its flags (KVM may drop it at any time) its parameters are valid for
