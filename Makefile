@@ -7,7 +7,13 @@
 #                             skipped, with how to get one)
 #   make tools                libtscpage, tscpage-ctl, tscpage-watch,
 #                             tsc-audit, into build/<name>/
+#   make install [PREFIX=/usr/local] [DESTDIR=] [UDEVRULESDIR=/lib/udev/rules.d]
+#                             the tools and their man pages, libtscpage
+#                             (shared, static, header, pkg-config file),
+#                             the udev rule for /dev/tscpage
 #   make KDIR=/usr/src/linux-headers-X modules
+#   make modules_install      the modules, as Kbuild installs them
+#                             (/lib/modules/<version>/updates/ by default)
 #   make selftests [STATIC=1] [OUTPUT=dir]
 #   make verify               the main job: one guest, driver loaded, verdict
 #   make check                the whole test suite (every kernel of the matrix)
@@ -20,12 +26,15 @@
 # Kbuild options pass through: make W=1, make C=1 (sparse).
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
-OUTPUT ?= $(CURDIR)/build/selftests
+BUILDDIR ?= $(CURDIR)/build
+OUTPUT ?= $(BUILDDIR)/selftests
+PREFIX ?= /usr/local
+UDEVRULESDIR ?= /lib/udev/rules.d
 
 TOOLS := lib tscpage-ctl tscpage-watch tsc-audit
 
 .PHONY: all modules modules-if-tree modules_install clean selftests tools \
-	verify check check-host bench bench-guest verify-host
+	install verify check check-host bench bench-guest verify-host
 
 all: tools selftests modules-if-tree
 
@@ -48,8 +57,16 @@ modules-if-tree:
 
 tools:
 	@for t in $(TOOLS); do \
-		$(MAKE) -C tools/$$t OUTPUT="$(CURDIR)/build/$$t" || exit 1; \
+		$(MAKE) -C tools/$$t OUTPUT="$(BUILDDIR)/$$t" || exit 1; \
 	done
+
+install: tools
+	@for t in $(TOOLS); do \
+		$(MAKE) -C tools/$$t OUTPUT="$(BUILDDIR)/$$t" \
+			PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" install || exit 1; \
+	done
+	install -D -m 0644 driver/60-tscpage.rules \
+		"$(DESTDIR)$(UDEVRULESDIR)/60-tscpage.rules"
 
 modules_install: modules
 	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules_install
