@@ -94,6 +94,13 @@ static atomic_t tscpage_pauses;
 static bool tscpage_tsc_in_step;
 static bool tscpage_tsc_unsynced;
 
+/*
+ * The provider's other way to the hvref page's clock, for while the page
+ * is marked invalid (tscpage_provider.ref_ns: Hyper-V's reference counter
+ * MSR), or NULL. Set before registration, like the page.
+ */
+static u64 (*tscpage_ref_ns)(void);
+
 static bool tscpage_check_tsc_unsynced(void)
 {
 	return check_tsc_unstable() && !tscpage_tsc_in_step;
@@ -363,6 +370,17 @@ static u64 notrace tscpage_read_hvref(struct clocksource *cs)
 			ns = tscpage_guard(ns);
 		else
 			ns = tscpage_hold(ns);
+	} else if (err == -ENODATA && tscpage_ref_ns) {
+		/*
+		 * Marked invalid: the clock the page would give, from the
+		 * provider's counter, as hyperv_timer.c reads it, not an
+		 * extrapolation. Another clock than the page's, in step with
+		 * it by the TLFS's word: guarded, so that the way back to the
+		 * page (held to what this handed out) cannot step back. The
+		 * counter costs a VM exit; the guard's line is nothing beside.
+		 */
+		this_cpu_inc(tscpage_stats.ref_counter);
+		ns = tscpage_guard(tscpage_ref_ns());
 	} else {
 		tscpage_count_fallback(err, s.retries);
 		tscpage_lastgood_read(lg, &last);
@@ -551,6 +569,7 @@ static int tscpage_first_read(const struct tscpage_provider *provider,
 		}
 		params->hvref = hv.params;
 		tscpage_tsc_in_step = provider->tsc_in_step;
+		tscpage_ref_ns = provider->ref_ns;
 		tscpage_tsc_unsynced = tscpage_check_tsc_unsynced();
 		*stable = !tscpage_tsc_unsynced;
 		tscpage_cs.read = tscpage_read_hvref;

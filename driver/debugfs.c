@@ -30,6 +30,7 @@ static const struct tscpage_counter tscpage_counters[] = {
 	{ "invalid", offsetof(struct tscpage_stats, invalid) },
 	{ "clamps", offsetof(struct tscpage_stats, clamps) },
 	{ "guarded", offsetof(struct tscpage_stats, guarded) },
+	{ "ref_counter", offsetof(struct tscpage_stats, ref_counter) },
 };
 
 static int tscpage_generation_get(void *data, u64 *val)

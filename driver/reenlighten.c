@@ -19,8 +19,9 @@
  * The watch also keeps three defences: a page that steps back is no
  * longer trusted to be monotonic (every clocksource read is guarded from
  * then on, and clock_gettime() leaves the vDSO, which would not guard), a
- * page unusable for unusable_ms gets the clocksource withdrawn so the
- * kernel switches to another, and CPUs whose own pages disagree (their
+ * page unusable for unusable_ms (and not readable another way, see
+ * tscpage_provider.ref_ns) gets the clocksource withdrawn so the kernel
+ * switches to another, and CPUs whose own pages disagree (their
  * TSCs out of step, see tscpage_clocksource_check_cpus()) take
  * clock_gettime() out of the vDSO.
  *
@@ -392,6 +393,15 @@ static void tscpage_watch_fn(struct work_struct *work)
 	mutex_lock(&tscpage_reenlighten_lock);
 	tscpage_clocksource_check_cpus();
 	err = tscpage_watch_sample(p, &c);
+	if (err == -ENODATA && p->ref_ns) {
+		/*
+		 * Marked invalid, but the clocksource reads its clock another
+		 * way (tscpage_provider.ref_ns): not unusable, and nothing to
+		 * compare until the page is valid again.
+		 */
+		tscpage_unusable_since = 0;
+		goto out;
+	}
 	if (err) {
 		if (!tscpage_unusable_since)
 			tscpage_unusable_since = now;

@@ -42,6 +42,9 @@ extern const struct tscpage_source tscpage_source_hvsim;
  *               handed out
  * @guarded:     reads that went through the monotonic guard (page not
  *               TSC_STABLE, TSCs unsynchronized, page distrusted, fallback)
+ * @ref_counter: reads of a page marked invalid that took the provider's
+ *               other way to its clock (tscpage_provider.ref_ns) instead
+ *               of falling back
  *
  * Per CPU: each CPU writes only its own, with preemption disabled.
  */
@@ -53,6 +56,7 @@ struct tscpage_stats {
 	u64 invalid;
 	u64 clamps;
 	u64 guarded;
+	u64 ref_counter;
 };
 
 DECLARE_PER_CPU(struct tscpage_stats, tscpage_stats);

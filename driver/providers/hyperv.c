@@ -6,7 +6,12 @@
  * whether or not Hyper-V enabled it; on 6.12, hv_get_tsc_pfn() is non-zero
  * only once the kernel gave it to the hypervisor. A sequence of 0 means the
  * page is not (or no longer) valid (TLFS 12.7.2): the hypervisor never
- * filled it in, or withdrew it.
+ * filled it in, or withdrew it. A load then is refused; at run time the
+ * clocksource reads the reference counter MSR instead (ref_ns), as
+ * hyperv_timer.c does, where Hyper-V offers it.
+ *
+ * The TSC is in step across the partition (tsc_in_step): see
+ * tscpage_tsc_unsynced in clocksource.c.
  *
  * The vDSO: never. VDSO_CLOCKMODE_HVCLOCK would be wrong twice over. The
  * vDSO's vread_hvclock() returns the page's 100 ns units as the counter,
@@ -45,8 +50,21 @@
 #include <linux/pfn.h>
 #include <clocksource/hyperv_timer.h>
 #include <asm/mshyperv.h>
+#include <asm/msr.h>
 #include <asm/page.h>
 #include <asm/tsc.h>
+
+/*
+ * HV_X64_MSR_TIME_REF_COUNT: the partition's reference time in 100 ns
+ * units, the very clock the page computes (TLFS, "Partition Reference
+ * Counter"), what hyperv_timer.c falls back to on sequence 0. One RDMSR,
+ * which the hypervisor emulates; __rdmsr() is the raw instruction, as
+ * the kernel's own read_hv_clock_msr() uses, safe in NMI.
+ */
+static u64 notrace tscpage_hv_ref_ns(void)
+{
+	return __rdmsr(HV_X64_MSR_TIME_REF_COUNT) * 100;
+}
 
 /* The conditions of hv_init.c's own check for reenlightenment. */
 static bool tscpage_hv_reenlightenment(void)
@@ -114,6 +132,8 @@ static int tscpage_hyperv_get(struct tscpage_provider *p, const char **why)
 		.vdso_why		= "the vDSO reads 100 ns units and may not map the page",
 		.tsc_in_step		= true,
 	};
+	if (ms_hyperv.features & HV_MSR_TIME_REF_COUNT_AVAILABLE)
+		p->ref_ns = tscpage_hv_ref_ns;
 	if (tscpage_hv_reenlightenment())
 		pr_info("Hyper-V offers reenlightenment, not used: the kernel's callback cannot be released safely by a module; migrations are seen by watching the page\n");
 	return 0;

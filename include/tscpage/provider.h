@@ -46,6 +46,11 @@
  *                   reference page is partition-wide, TLFS), so a read
  *                   that sampled the page needs no cross-CPU guard even
  *                   where the kernel marked its TSC unstable
+ * @ref_ns:          optional, hvref only: the page's clock read another way,
+ *                   for while the page is marked invalid (sequence 0):
+ *                   Hyper-V's reference counter MSR, which the TLFS keeps
+ *                   in step with the page, in ns. Any context, NMI
+ *                   included; notrace
  * @test_double:     the page is a test double's, whose time is made wrong
  *                   on purpose (hvsim's faults): tscpage then never ranks
  *                   above jiffies, so it cannot become the clocksource
@@ -79,6 +84,7 @@ struct tscpage_provider {
 	int vdso_clock_mode;
 	const char *vdso_why;
 	bool tsc_in_step;
+	u64 (*ref_ns)(void);
 	bool test_double;
 	int (*subscribe)(void (*notify)(unsigned int cpu));
 	void (*unsubscribe)(void);
