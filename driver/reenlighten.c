@@ -440,10 +440,11 @@ out:
  * proves it will not again. The price: every read's compare-exchange on
  * one global line, and clock_gettime() through the syscall. Whoever knows
  * the cause is gone clears it by hand (debugfs's distrust, written 0),
- * and the next step back sets it again. The vDSO claim given up with it stays given up
- * until reload: the page the vDSO would read is the one that stepped back.
- * Process context (a debugfs write); the next read after the store is
- * unguarded, a read in flight may still be guarded once.
+ * and the next step back sets it again. The vDSO claim given up with it
+ * stays given up until reload: the page the vDSO would read is the one
+ * that stepped back. Process context (a debugfs write); the next read
+ * after the store is unguarded, a read in flight may still be guarded
+ * once.
  */
 void tscpage_reenlighten_trust_again(void)
 {
