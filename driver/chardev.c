@@ -28,7 +28,6 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
-#include <asm/tsc.h>
 #include <linux/clocksource.h>
 
 #include "tscpage.h"
@@ -134,7 +133,7 @@ static u32 tscpage_dev_flags(const struct tscpage_provider *p)
 
 	/* As the clocksource judges it: see tscpage_read_hvref(). */
 	if (p->format == TSCPAGE_FORMAT_HVREF ?
-	    p->tsc_in_step || !check_tsc_unstable() :
+	    !tscpage_clocksource_tsc_unsynced() :
 	    READ_ONCE(pv->flags) & TSCPAGE_PVCLOCK_TSC_STABLE)
 		flags |= TSCPAGE_INFO_TSC_STABLE;
 	if (tscpage_clocksource_is_current())

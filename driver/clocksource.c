@@ -106,6 +106,15 @@ static bool tscpage_check_tsc_unsynced(void)
 	return check_tsc_unstable() && !tscpage_tsc_in_step;
 }
 
+/*
+ * The hvref read's judgment, asked afresh (not the watch's copy), for
+ * /dev/tscpage's INFO. Process context.
+ */
+bool tscpage_clocksource_tsc_unsynced(void)
+{
+	return tscpage_check_tsc_unsynced();
+}
+
 /* Whether the timekeeping core reads us (between ->enable and ->disable). */
 static bool tscpage_current;
 

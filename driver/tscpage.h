@@ -96,6 +96,7 @@ void tscpage_clocksource_unregister(void);
 bool tscpage_clocksource_is_current(void);
 u32 tscpage_clocksource_pauses(void);
 bool tscpage_clocksource_in_vdso(void);
+bool tscpage_clocksource_tsc_unsynced(void);
 void tscpage_clocksource_vdso_off(const char *why);
 void tscpage_clocksource_check_cpus(void);
 u64 tscpage_clocksource_read(void);
