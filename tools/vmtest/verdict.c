@@ -16,9 +16,10 @@
  * "guest finished" and "dmesg clean"; a nested row's, whose L2 guests'
  * kernel logs are in dmesg-l2.log, a third: "L2 dmesg clean".
  *
- * Prints every failure with its evidence, a table of the rows and, last,
- * "N passed, N failed". Exits 1 if anything failed (a missing or unreadable
- * row counts as a failure), else 0.
+ * Prints every failure with its evidence, the failures' headlines again
+ * (one line each), a table of the rows and, last, "N passed, N failed".
+ * Exits 1 if anything failed (a missing or unreadable row counts as a
+ * failure), else 0.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -177,16 +178,37 @@ static void evidence(const char *line)
 	printf("#     %s\n", line);
 }
 
+/*
+ * Every failure's headline, printed again just above the table: the
+ * evidence printed with each failure can run to hundreds of lines, and a
+ * reader of a long log's tail (a CI summary) must still see what failed.
+ */
+#define HEADLINE_LEN	160
+
+static char (*headlines)[HEADLINE_LEN];
+static size_t n_headlines, cap_headlines;
+
 static void fail(struct row *r, const char *fmt, ...)
 {
+	char line[HEADLINE_LEN * 4], *head;
 	va_list ap;
+	size_t len;
 
-	printf("# %s: not ok ", r->id);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	putchar('\n');
+	printf("# %s: not ok %s\n", r->id, line);
 	r->failed++;
+	if (n_headlines == cap_headlines) {
+		cap_headlines = cap_headlines ? 2 * cap_headlines : 16;
+		headlines = xrealloc(headlines,
+				     cap_headlines * sizeof(*headlines));
+	}
+	/* Truncated on purpose: the full line is above. */
+	head = headlines[n_headlines++];
+	len = (size_t)snprintf(head, HEADLINE_LEN, "%.40s: ", r->id);
+	memcpy(head + len, line, HEADLINE_LEN - len - 1);
+	head[HEADLINE_LEN - 1] = '\0';
 }
 
 /* ------------------------------------------------------------ KTAP */
@@ -659,6 +681,11 @@ int main(int argc, char **argv)
 		judge_row(&rows[i]);
 	}
 
+	if (n_headlines) {
+		printf("\n# failures (each with its evidence above):\n");
+		for (size_t h = 0; h < n_headlines; h++)
+			printf("#   %s\n", headlines[h]);
+	}
 	printf("\n%-46s %7s %7s %8s %8s  %s\n", "row", "passed", "failed",
 	       "skipped", "wall", "verdict");
 	for (i = 1; i < argc; i++) {
