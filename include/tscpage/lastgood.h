@@ -51,6 +51,16 @@ struct tscpage_lastgood {
 	unsigned int busy;
 };
 
+/*
+ * How a slot is copied: a plain struct copy, whose stores an interrupt can
+ * split. The host test makes this its own copy, with the boundary between
+ * the stores widened, so that its signals land there as often as in its
+ * control's plain copy.
+ */
+#ifndef tscpage_lastgood_copy
+#define tscpage_lastgood_copy(dst, src)	(*(dst) = *(src))
+#endif
+
 /* A reader that met this many updates in a row takes the last copy. */
 #define TSCPAGE_LASTGOOD_TRIES	4
 
@@ -78,7 +88,7 @@ tscpage_lastgood_read(const struct tscpage_lastgood *lg,
 	for (tries = 0; tries < TSCPAGE_LASTGOOD_TRIES; tries++) {
 		gen = tp_load(lg->gen);
 		tp_barrier();
-		*out = lg->slot[gen & 1];
+		tscpage_lastgood_copy(out, &lg->slot[gen & 1]);
 		tp_barrier();
 		if (tp_load(lg->gen) == gen)
 			return;
@@ -101,7 +111,7 @@ tscpage_lastgood_set(struct tscpage_lastgood *lg, const union tscpage_params *p)
 	/* An interrupt from here on sees busy and keeps out. */
 	tp_barrier();
 	gen = tp_load(lg->gen);
-	lg->slot[(gen + 1) & 1] = *p;
+	tscpage_lastgood_copy(&lg->slot[(gen + 1) & 1], p);
 	/* The slot is whole before the generation names it... */
 	tp_barrier();
 	tp_store(lg->gen, gen + 1);
