@@ -8,6 +8,7 @@
 #   make tools                libtscpage, tscpage-ctl, tscpage-watch,
 #                             tsc-audit, into build/<name>/
 #   make install [PREFIX=/usr/local] [DESTDIR=] [UDEVRULESDIR=/lib/udev/rules.d]
+#                [LIBDIR=$(PREFIX)/lib] [INCLUDEDIR=$(PREFIX)/include]
 #                             the tools and their man pages, libtscpage
 #                             (shared, static, header, pkg-config file),
 #                             the udev rule for /dev/tscpage
