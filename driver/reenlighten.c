@@ -289,6 +289,7 @@ static void tscpage_record(u32 type, unsigned int cpu,
  */
 static void tscpage_notify(unsigned int cpu)
 {
+	trace_tscpage_notify(cpu);
 	WRITE_ONCE(tscpage_notify_cpu, cpu);
 	queue_work(system_highpri_wq, &tscpage_notify_work);
 }
@@ -325,6 +326,7 @@ static void tscpage_notify_fn(struct work_struct *work)
 	if (p->ack) {
 		p->ack();
 		tscpage_migration_stats.acks++;
+		trace_tscpage_ack(p->name, tscpage_migration_stats.acks);
 		flags |= TSCPAGE_EVENT_ACKED;
 		/*
 		 * A provider that clears GUEST_STOPPED on the acknowledgment

@@ -4,7 +4,11 @@
  * perf record -e 'tscpage:*', or /sys/kernel/tracing/events/tscpage/.
  *
  * tscpage_event fires in process context, once for each event read()
- * returns on /dev/tscpage.
+ * returns on /dev/tscpage. A provider's notification of a change is
+ * tscpage_notify, in the context the provider calls it from (hvsim: a
+ * hard interrupt); its acknowledgment is tscpage_ack, in process context,
+ * before the event it leads to: notify, ack, event, in that order, for
+ * every notification (perf_events in selftests/ checks it).
  *
  * tscpage_fallback and tscpage_clamp fire inside the clocksource read, in
  * any context including NMI. Should the trace clock itself be this
@@ -63,6 +67,25 @@ TRACE_EVENT(tscpage_clamp,
 			   __entry->held = held;),
 	    TP_printk("ns=%llu held_at=%llu behind=%llu", __entry->ns,
 		      __entry->held, __entry->held - __entry->ns)
+);
+
+TRACE_EVENT(tscpage_notify,
+	    TP_PROTO(unsigned int cpu),
+	    TP_ARGS(cpu),
+	    TP_STRUCT__entry(__field(u32, cpu)),
+	    TP_fast_assign(__entry->cpu = cpu;),
+	    TP_printk("cpu=%u", __entry->cpu)
+);
+
+TRACE_EVENT(tscpage_ack,
+	    TP_PROTO(const char *provider, u64 acks),
+	    TP_ARGS(provider, acks),
+	    TP_STRUCT__entry(__array(char, provider, TSCPAGE_PROVIDER_NAME_LEN)
+			     __field(u64, acks)),
+	    TP_fast_assign(strscpy(__entry->provider, provider,
+				   sizeof(__entry->provider));
+			   __entry->acks = acks;),
+	    TP_printk("provider=%s acks=%llu", __entry->provider, __entry->acks)
 );
 
 TRACE_EVENT(tscpage_event,

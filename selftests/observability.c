@@ -45,6 +45,7 @@ static const char *const counters[] = {
 
 static const char *const events[] = {
 	"tscpage_register", "tscpage_fallback", "tscpage_clamp",
+	"tscpage_notify", "tscpage_ack", "tscpage_event",
 };
 #define N_EVENTS (sizeof(events) / sizeof(events[0]))
 
