@@ -34,7 +34,7 @@ UDEVRULESDIR ?= /lib/udev/rules.d
 
 TOOLS := lib tscpage-ctl tscpage-watch tsc-audit
 
-.PHONY: all modules modules-if-tree modules_install clean selftests tools \
+.PHONY: all modules modules-if-tree modules_install clean selftests tools need-cc \
 	install verify check check-host bench bench-guest verify-host
 
 all: tools selftests modules-if-tree
@@ -56,7 +56,14 @@ modules-if-tree:
 		echo "tscpage: modules not built; the userspace parts are"; \
 	fi
 
-tools:
+# One line, not make's "cc: No such file or directory", where there is
+# no compiler.
+need-cc:
+	@command -v $(CC) >/dev/null || { \
+		echo "tscpage: no C compiler ($(CC)): apt-get install build-essential" >&2; \
+		exit 1; }
+
+tools: need-cc
 	@for t in $(TOOLS); do \
 		$(MAKE) -C tools/$$t OUTPUT="$(BUILDDIR)/$$t" || exit 1; \
 	done
@@ -72,7 +79,7 @@ install: tools
 modules_install: modules
 	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules_install
 
-selftests:
+selftests: need-cc
 	$(MAKE) -C selftests OUTPUT="$(OUTPUT)"
 
 verify:

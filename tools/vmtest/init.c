@@ -219,6 +219,13 @@ static void make_raw(int fd, const char *path)
 		con("tcsetattr %s: %s", path, strerror(errno));
 }
 
+static void dev_link(const char *target, const char *path)
+{
+	if (symlink(target, path) && errno != EEXIST)
+		setup_err("symlink %s -> %s: %s", path, target,
+			  strerror(errno));
+}
+
 /*
  * Open a serial port for writing. If devtmpfs is missing, create the node
  * (ttySn is char 4:64+n) so that reporting still works.
@@ -786,6 +793,12 @@ int main(void)
 	mount_fs("debugfs", "/sys/kernel/debug", "debugfs");
 	mount_fs("tracefs", "/sys/kernel/tracing", "tracefs");
 	mount_fs("tmpfs", "/tmp", "tmpfs");
+	/* What udev would add to /dev and shell scripts take for granted
+	 * (the kernel's run_kselftest.sh logs to /dev/stdout). */
+	dev_link("/proc/self/fd", "/dev/fd");
+	dev_link("/proc/self/fd/0", "/dev/stdin");
+	dev_link("/proc/self/fd/1", "/dev/stdout");
+	dev_link("/proc/self/fd/2", "/dev/stderr");
 
 	ktap_fd = open_tty(KTAP_TTY, 65);
 	read_plan();
