@@ -56,22 +56,9 @@ const char *format_name(uint32_t format)
 const char *fault_name(uint32_t fault)
 {
 	static const char *const names[TSCPAGE_HVSIM_FAULT_COUNT] = {
-		[TSCPAGE_HVSIM_FAULT_NONE] = "none",
-		[TSCPAGE_HVSIM_FAULT_STUCK_ODD] = "stuck_odd",
-		[TSCPAGE_HVSIM_FAULT_SEQ_ZERO] = "seq_zero",
-		[TSCPAGE_HVSIM_FAULT_TORN] = "torn",
-		[TSCPAGE_HVSIM_FAULT_BACKWARD] = "backward",
-		[TSCPAGE_HVSIM_FAULT_FORWARD] = "forward",
-		[TSCPAGE_HVSIM_FAULT_WRONG_RATE] = "wrong_rate",
-		[TSCPAGE_HVSIM_FAULT_ZERO_MUL] = "zero_mul",
-		[TSCPAGE_HVSIM_FAULT_HUGE_MUL] = "huge_mul",
-		[TSCPAGE_HVSIM_FAULT_BAD_SHIFT] = "bad_shift",
-		[TSCPAGE_HVSIM_FAULT_STABLE_FLAP] = "stable_flap",
-		[TSCPAGE_HVSIM_FAULT_NOTIFY_NOCHANGE] = "notify_nochange",
-		[TSCPAGE_HVSIM_FAULT_CHANGE_NONOTIFY] = "change_nonotify",
-		[TSCPAGE_HVSIM_FAULT_NO_ACK] = "no_ack",
-		[TSCPAGE_HVSIM_FAULT_ANCHOR_AHEAD] = "anchor_ahead",
-		[TSCPAGE_HVSIM_FAULT_STUCK_BACK] = "stuck_back",
+#define TSCPAGE_HVSIM_FAULT(id, name, ...) [TSCPAGE_HVSIM_FAULT_##id] = name,
+#include <linux/tscpage_hvsim_faults.h>
+#undef TSCPAGE_HVSIM_FAULT
 	};
 	static char other[16];
 
@@ -120,6 +107,24 @@ int hvsim_status(int fd, struct tscpage_hvsim_status *st)
 	/* Poisoned, so that a field left unwritten shows. */
 	memset(st, 0xa5, sizeof(*st));
 	return ioctl(fd, TSCPAGE_HVSIM_IOC_STATUS, st) ? errno : 0;
+}
+
+bool hvsim_wait_idle(int fd, unsigned int ms, uint32_t *fault)
+{
+	struct tscpage_hvsim_status st;
+	const struct timespec poll = { 0, 10 * 1000 * 1000 };
+
+	*fault = 0;
+	for (unsigned int waited = 0; ; waited += 10) {
+		if (hvsim_status(fd, &st))
+			return false;
+		*fault = st.fault;
+		if (!st.fault)
+			return true;
+		if (waited >= ms)
+			return false;
+		nanosleep(&poll, NULL);
+	}
 }
 
 void hvsim_status_print(const char *what, const struct tscpage_hvsim_status *st)

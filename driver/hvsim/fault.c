@@ -30,40 +30,29 @@
 /* torn on a Hyper-V page: the offset published early, this far behind. */
 #define HVSIM_FAULT_TORN_100NS		10000
 
-static const char *const hvsim_fault_names[TSCPAGE_HVSIM_FAULT_COUNT] = {
-	[TSCPAGE_HVSIM_FAULT_NONE]		= "none",
-	[TSCPAGE_HVSIM_FAULT_STUCK_ODD]		= "stuck_odd",
-	[TSCPAGE_HVSIM_FAULT_SEQ_ZERO]		= "seq_zero",
-	[TSCPAGE_HVSIM_FAULT_TORN]		= "torn",
-	[TSCPAGE_HVSIM_FAULT_BACKWARD]		= "backward",
-	[TSCPAGE_HVSIM_FAULT_FORWARD]		= "forward",
-	[TSCPAGE_HVSIM_FAULT_WRONG_RATE]	= "wrong_rate",
-	[TSCPAGE_HVSIM_FAULT_ZERO_MUL]		= "zero_mul",
-	[TSCPAGE_HVSIM_FAULT_HUGE_MUL]		= "huge_mul",
-	[TSCPAGE_HVSIM_FAULT_BAD_SHIFT]		= "bad_shift",
-	[TSCPAGE_HVSIM_FAULT_STABLE_FLAP]	= "stable_flap",
-	[TSCPAGE_HVSIM_FAULT_NOTIFY_NOCHANGE]	= "notify_nochange",
-	[TSCPAGE_HVSIM_FAULT_CHANGE_NONOTIFY]	= "change_nonotify",
-	[TSCPAGE_HVSIM_FAULT_NO_ACK]		= "no_ack",
-	[TSCPAGE_HVSIM_FAULT_ANCHOR_AHEAD]	= "anchor_ahead",
-	[TSCPAGE_HVSIM_FAULT_STUCK_BACK]	= "stuck_back",
+/* From the catalogue, include/uapi/linux/tscpage_hvsim_faults.h. */
+#define HVSIM_ON_PVCLOCK	BIT(TSCPAGE_FORMAT_PVCLOCK)
+#define HVSIM_ON_HVREF		BIT(TSCPAGE_FORMAT_HVREF)
+#define HVSIM_ON_BOTH		(HVSIM_ON_PVCLOCK | HVSIM_ON_HVREF)
+
+/*
+ * Each fault's name, and the page formats it exists on (a fault of a field
+ * the other format does not have).
+ */
+static const struct hvsim_fault_info {
+	const char *name;
+	u8 formats;
+} hvsim_faults[TSCPAGE_HVSIM_FAULT_COUNT] = {
+#define TSCPAGE_HVSIM_FAULT(id, name, formats, ...)			\
+	[TSCPAGE_HVSIM_FAULT_##id] = { name, HVSIM_ON_##formats },
+#include <linux/tscpage_hvsim_faults.h>
+#undef TSCPAGE_HVSIM_FAULT
 };
 
-/* Faults a page of @format cannot have: its field does not exist there. */
 static bool hvsim_fault_applies(enum tscpage_hvsim_fault f,
 				enum tscpage_format format)
 {
-	switch (f) {
-	case TSCPAGE_HVSIM_FAULT_STUCK_ODD:
-	case TSCPAGE_HVSIM_FAULT_BAD_SHIFT:
-	case TSCPAGE_HVSIM_FAULT_STABLE_FLAP:
-	case TSCPAGE_HVSIM_FAULT_ANCHOR_AHEAD:
-		return format == TSCPAGE_FORMAT_PVCLOCK;
-	case TSCPAGE_HVSIM_FAULT_SEQ_ZERO:
-		return format == TSCPAGE_FORMAT_HVREF;
-	default:
-		return true;
-	}
+	return hvsim_faults[f].formats & BIT(format);
 }
 
 static int hvsim_fault_check(const struct hvsim *sim,
@@ -233,7 +222,7 @@ int hvsim_fault_start(struct hvsim *sim,
 		hvsim_fault_stop(sim);
 		return err;
 	}
-	pr_info("fault %s for %u ms\n", hvsim_fault_names[f], req->for_ms);
+	pr_info("fault %s for %u ms\n", hvsim_faults[f].name, req->for_ms);
 	mod_delayed_work(system_wq, &sim->fault_end,
 			 msecs_to_jiffies(req->for_ms));
 	return 0;
@@ -289,7 +278,7 @@ void hvsim_fault_stop(struct hvsim *sim)
 	 */
 	hvsim_publish(sim);
 	raw_spin_unlock_irqrestore(&sim->lock, flags);
-	pr_info("fault %s ended\n", hvsim_fault_names[f]);
+	pr_info("fault %s ended\n", hvsim_faults[f].name);
 }
 
 /*

@@ -18,28 +18,19 @@
 #include <linux/types.h>
 
 /*
- * The fault catalogue. Documentation/hvsim.rst gives, for each, what the
- * simulator does and the outcome it must produce in tscpage.
+ * The fault catalogue: linux/tscpage_hvsim_faults.h, one line per fault in
+ * the order of its number. This enum, the simulator's names and format
+ * checks, the selftests' names and tscpage-ctl's catalogue are all made
+ * from it. Documentation/hvsim.rst gives, for each, what the simulator
+ * does and the outcome it must produce in tscpage.
  */
+#define TSCPAGE_HVSIM_FAULT(id, ...)	TSCPAGE_HVSIM_FAULT_##id,
 enum tscpage_hvsim_fault {
-	TSCPAGE_HVSIM_FAULT_NONE = 0,
-	TSCPAGE_HVSIM_FAULT_STUCK_ODD,		/* pvclock: version odd */
-	TSCPAGE_HVSIM_FAULT_SEQ_ZERO,		/* hvref: sequence 0 */
-	TSCPAGE_HVSIM_FAULT_TORN,		/* fields rewritten, no protocol */
-	TSCPAGE_HVSIM_FAULT_BACKWARD,		/* time steps back by @arg ns */
-	TSCPAGE_HVSIM_FAULT_FORWARD,		/* time jumps ahead by @arg ns */
-	TSCPAGE_HVSIM_FAULT_WRONG_RATE,		/* rate off by @arg ppm */
-	TSCPAGE_HVSIM_FAULT_ZERO_MUL,		/* mul (scale) 0 */
-	TSCPAGE_HVSIM_FAULT_HUGE_MUL,		/* absurd mul (scale) */
-	TSCPAGE_HVSIM_FAULT_BAD_SHIFT,		/* pvclock: shift out of range */
-	TSCPAGE_HVSIM_FAULT_STABLE_FLAP,	/* pvclock: TSC_STABLE toggles */
-	TSCPAGE_HVSIM_FAULT_NOTIFY_NOCHANGE,	/* notification, page as is */
-	TSCPAGE_HVSIM_FAULT_CHANGE_NONOTIFY,	/* migration, no notification */
-	TSCPAGE_HVSIM_FAULT_NO_ACK,		/* migration, its ack is lost */
-	TSCPAGE_HVSIM_FAULT_ANCHOR_AHEAD,	/* pvclock: tsc_timestamp ahead */
-	TSCPAGE_HVSIM_FAULT_STUCK_BACK,		/* stuck, resumes where it stuck */
+#include <linux/tscpage_hvsim_faults.h>
 	TSCPAGE_HVSIM_FAULT_COUNT
 };
+
+#undef TSCPAGE_HVSIM_FAULT
 
 /* Status flags. */
 /* Hyper-V TSC emulation in progress: a notification not yet acknowledged. */
