@@ -150,21 +150,12 @@ static int fired_str(const struct warp_result *res, char *buf, size_t size)
 	return n;
 }
 
-/* Waits for the simulator to have no active fault. */
+/* Waits for the simulator to have no active fault: 5 s at most. */
 static bool wait_idle(void)
 {
-	struct tscpage_hvsim_status st;
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	int i;
+	uint32_t fault;
 
-	for (i = 0; i < 250; i++) {
-		if (hvsim_status(hv, &st))
-			return false;
-		if (!st.fault)
-			return true;
-		nanosleep(&ts, NULL);
-	}
-	return false;
+	return hvsim_wait_idle(hv, 5000, &fault);
 }
 
 /*

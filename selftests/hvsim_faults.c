@@ -430,16 +430,12 @@ static bool detected(const struct row *r, const struct seen *s,
 static void wait_idle(int hv)
 {
 	struct tscpage_hvsim_fault_req none = { 0 };
-	struct tscpage_hvsim_status st;
-	int ms;
+	uint32_t fault;
 
-	for (ms = 0; ms < IDLE_WAIT_MS; ms += POLL_MS) {
-		if (hvsim_status(hv, &st) || !st.fault)
-			return;
-		usleep(POLL_MS * 1000);
-	}
+	if (hvsim_wait_idle(hv, IDLE_WAIT_MS, &fault) || !fault)
+		return;
 	ksft_print_msg("fault %s still active after %d ms more: ending it\n",
-		       fault_name(st.fault), IDLE_WAIT_MS);
+		       fault_name(fault), IDLE_WAIT_MS);
 	if (ioctl(hv, TSCPAGE_HVSIM_IOC_FAULT, &none))
 		ksft_print_msg("FAULT none: %s\n", errname(errno));
 }

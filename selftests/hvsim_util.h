@@ -46,6 +46,13 @@ int page_now_ns(const void *page, uint32_t format, unsigned int tries,
 /* TSCPAGE_HVSIM_IOC_STATUS into @st (poisoned first); 0 or an errno. */
 int hvsim_status(int fd, struct tscpage_hvsim_status *st);
 
+/*
+ * Waits up to @ms (polling every 10 ms) until the simulator has no fault
+ * active; whether it got there. *@fault: the one still active, or 0 (also
+ * when STATUS failed).
+ */
+bool hvsim_wait_idle(int fd, unsigned int ms, uint32_t *fault);
+
 /* One line with every field of @st, for the evidence. */
 void hvsim_status_print(const char *what, const struct tscpage_hvsim_status *st);
 
