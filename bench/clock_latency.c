@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -248,6 +249,7 @@ struct path {
 	const char *why_not;
 	uint32_t *cyc;		/* raw bracket widths, cycles */
 	double med, p90, p99, p999, max, mean;	/* ns, empty pair subtracted */
+	double core_cycles;	/* per call, by the PMU; < 0: not counted */
 };
 
 static struct path paths[NR_PATHS] = {
@@ -375,10 +377,14 @@ static void cpu_model(char *buf, size_t len)
 	fclose(f);
 }
 
+/* The core's cycle counter (perf_event_open), or -1: no PMU here. */
+static int pmu_fd = -1;
+
 /*
  * Whether a cycle counter is there, said once: without one the numbers
  * can only be TSC ticks, which run at a fixed rate whatever the core's
- * clock does (and a KVM guest usually gets no PMU).
+ * clock does (and a KVM guest usually gets no PMU). With one, each path's
+ * core cycles per call are counted too (pmu_cycles()).
  */
 static void check_pmu(char *buf, size_t len)
 {
@@ -397,8 +403,42 @@ static void check_pmu(char *buf, size_t len)
 			 strerror(errno));
 		return;
 	}
-	close((int)fd);
-	snprintf(buf, len, "a cycle counter exists, not used: TSC ticks only");
+	pmu_fd = (int)fd;
+	snprintf(buf, len, "core cycles counted (perf_event_open(PERF_COUNT_HW_CPU_CYCLES), user space): the cycles column");
+}
+
+#define PMU_CALLS	1000	/* calls per count */
+#define PMU_ROUNDS	21	/* counts per path; the median is kept */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Core cycles per call of @p, by the PMU, user space only: the median of
+ * PMU_ROUNDS counts of PMU_CALLS calls (the bracket's two ordered TSC
+ * reads, amortised over them, are left in). -1 when it cannot count.
+ */
+static double pmu_cycles(const struct path *p)
+{
+	double per_call[PMU_ROUNDS];
+	uint64_t count;
+
+	for (int r = 0; r < PMU_ROUNDS; r++) {
+		if (ioctl(pmu_fd, PERF_EVENT_IOC_RESET, 0) ||
+		    ioctl(pmu_fd, PERF_EVENT_IOC_ENABLE, 0))
+			return -1;
+		p->fn(PMU_CALLS);
+		if (ioctl(pmu_fd, PERF_EVENT_IOC_DISABLE, 0) ||
+		    read(pmu_fd, &count, sizeof(count)) != sizeof(count))
+			return -1;
+		per_call[r] = (double)count / PMU_CALLS;
+	}
+	qsort(per_call, PMU_ROUNDS, sizeof(per_call[0]), cmp_double);
+	return per_call[PMU_ROUNDS / 2];
 }
 
 static bool have_rdtscp(void)
@@ -583,8 +623,9 @@ static void print_table(FILE *f, const struct machine *m, long samples,
 		m->step, m->step * 1e6 / m->tsc_khz, m->group);
 	fprintf(f, "%ld brackets per path in batches of %d, paths interleaved; empty lfence;rdtsc bracket: mean %.1f ns (median %.1f, p99 %.1f), subtracted\n\n",
 		samples, BATCH, m->empty_ns, m->empty_ns_med, m->empty_ns_p99);
-	fprintf(f, "%-24s %3s %8s %8s %8s %8s %10s %8s %8s\n", "path (ns per call)", "k",
-		"median", "p90", "p99", "p99.9", "max", "x rdtsc", "x vdso");
+	fprintf(f, "%-24s %3s %8s %8s %8s %8s %10s %8s %8s %8s\n", "path (ns per call)", "k",
+		"median", "p90", "p99", "p99.9", "max", "x rdtsc", "x vdso",
+		"cycles");
 	for (i = 0; i < NR_PATHS; i++) {
 		const struct path *p = &paths[i];
 
@@ -594,12 +635,19 @@ static void print_table(FILE *f, const struct machine *m, long samples,
 			fprintf(f, "%-24s  not measured: %s\n", p->name, p->why_not);
 			continue;
 		}
-		fprintf(f, "%-24s %3u %8.1f %8.1f %8.1f %8.1f %10.1f %8.2f %8.2f\n",
+		fprintf(f, "%-24s %3u %8.1f %8.1f %8.1f %8.1f %10.1f %8.2f %8.2f ",
 			p->name, p->k, p->med, p->p90, p->p99, p->p999, p->max,
 			tsc->med > 0 ? p->med / tsc->med : NAN,
 			vdso->available && vdso->med > 0 ? p->med / vdso->med : NAN);
+		if (p->core_cycles >= 0)
+			fprintf(f, "%8.1f\n", p->core_cycles);
+		else
+			fprintf(f, "%8s\n", "-");
 	}
 	fprintf(f, "\nk > 1: a sample is the mean of k calls in a row (tails diluted k times)\n");
+	fprintf(f, "cycles: core cycles per call by the PMU (median of %d counts of %d calls), %s\n",
+		PMU_ROUNDS, PMU_CALLS,
+		pmu_fd >= 0 ? "user space only" : "- : no cycle counter here (see PMU above)");
 	fprintf(f, "x rdtsc, x vdso: median / median of lfence;rdtsc, of vDSO MONOTONIC\n");
 	for (i = 0; i < 2; i++) {
 		if (!g[i].measured)
@@ -676,6 +724,11 @@ static int write_json(const char *file, const struct machine *m, long samples,
 			if (paths[P_VDSO_MONO].available && paths[P_VDSO_MONO].med > 0)
 				fprintf(f, ", \"ratio_vdso_monotonic\": %.3f",
 					p->med / paths[P_VDSO_MONO].med);
+			if (p->core_cycles >= 0)
+				fprintf(f, ", \"core_cycles\": %.2f",
+					p->core_cycles);
+			else
+				fprintf(f, ", \"core_cycles\": null");
 		}
 		fprintf(f, " }%s\n", i + 1 < NR_PATHS ? "," : "");
 	}
@@ -988,7 +1041,10 @@ int main(int argc, char **argv)
 			continue;
 		qsort(paths[i].cyc, n, sizeof(*paths[i].cyc), cmp_u32);
 		summarize(&m, &paths[i], n);
+		paths[i].core_cycles = pmu_fd >= 0 ? pmu_cycles(&paths[i]) : -1;
 	}
+	if (pmu_fd >= 0)
+		close(pmu_fd);
 	if (clk_vvar && tscpage_clock_fallbacks(clk_vvar))
 		fprintf(stderr, "%s: warning: libtscpage vvar fell back to the syscall %" PRIu64 " times: its figures mix both\n",
 			argv[0], tscpage_clock_fallbacks(clk_vvar));
