@@ -53,7 +53,7 @@ modules-if-tree:
 		$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules; \
 	else \
 		echo "$(NO_KDIR_MSG)"; \
-		echo "tscpage: modules not built; the userspace parts are"; \
+		echo "tscpage: modules not built; the tools and selftests are, in build/"; \
 	fi
 
 # One line, not make's "cc: No such file or directory", where there is
