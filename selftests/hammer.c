@@ -100,9 +100,49 @@ static void keep_result(struct hammer *h, const char *line)
 	h->nres++;
 }
 
+/*
+ * HAMMER_SHOW_DIGEST: clock_warp's "per clock" block, one line a clock.
+ * Its lines: "#   <clock> <n> readings", then per check
+ * "#     <check> <count>, worst <w>, cpus <c> (largest <l>)"; the block
+ * ends with "# events: ...".
+ */
+static void digest_line(const char *line, char *out, size_t size)
+{
+	char clock[32], check[32], largest[64];
+	unsigned long long n;
+	size_t len = strlen(out);
+	const char *l;
+	int end = 0;
+
+	/* scanf's blanks match any run of blanks: the indent is checked. */
+	if ((!strncmp(line, "#   ", 4) && line[4] != ' ' &&
+	     sscanf(line, "#   %31s %llu readings%n", clock, &n, &end) == 2 &&
+	     end) ||
+	    !strncmp(line, "# events:", strlen("# events:"))) {
+		/* A clock's block ends at the next one or at "events:". */
+		if (out[0])
+			ksft_print_msg("  warp| %s\n", out);
+		out[0] = '\0';
+		if (line[2] != 'e')
+			snprintf(out, size, "%s: %llu readings;", clock, n);
+		return;
+	}
+	l = strstr(line, "(largest ");
+	if (!out[0] || !l || strncmp(line, "#     ", 6) ||
+	    sscanf(line, "#     %31s %llu,", check, &n) != 2)
+		return;
+	snprintf(largest, sizeof(largest), "%s", l + strlen("(largest "));
+	largest[strcspn(largest, ")")] = '\0';
+	if (len < size && !strcmp(largest, "-"))
+		snprintf(out + len, size - len, " %s %llu", check, n);
+	else if (len < size)
+		snprintf(out + len, size - len, " %s %llu (largest %s)", check,
+			 n, largest);
+}
+
 int hammer_finish(struct hammer *h, enum hammer_show show)
 {
-	char line[1024];
+	char line[1024], digest[512] = "";
 	bool failed;
 	int status;
 	FILE *f;
@@ -118,6 +158,11 @@ int hammer_finish(struct hammer *h, enum hammer_show show)
 			printf("    %s", line);
 		else if (failed || strstr(line, "Totals"))
 			ksft_print_msg("  warp| %s", line);
+		else if (show == HAMMER_SHOW_DIGEST) {
+			if (strstr(line, " threads ("))
+				ksft_print_msg("  warp| %s", line);
+			digest_line(line, digest, sizeof(digest));
+		}
 	}
 	if (f)
 		fclose(f);

@@ -43,6 +43,9 @@ enum hammer_show {
 	HAMMER_SHOW_FAILED,	/* its output as "# warp| " lines if it failed,
 				   else only its Totals line */
 	HAMMER_SHOW_NESTED,	/* its whole KTAP nested by four spaces */
+	HAMMER_SHOW_DIGEST,	/* its output if it failed, else one line
+				   per clock: readings, each check's count
+				   and largest value seen */
 };
 
 /*

@@ -479,7 +479,9 @@ int main(int argc, char **argv)
 			ksft_print_msg("clock_warp exit %d: its other checks (jump, rate, tsc_step) are not this test's\n",
 				       warp);
 	} else {
-		warp = hammer_finish(&h, HAMMER_SHOW_FAILED);
+		/* The migrations are the story the main job tells: its figures. */
+		warp = hammer_finish(&h, what == CTL_MIGRATE ?
+					 HAMMER_SHOW_DIGEST : HAMMER_SHOW_FAILED);
 		ksft_test_result(!warp, "hammer (clock_warp) through it all: exit %d\n",
 				 warp);
 	}
