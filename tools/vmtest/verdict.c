@@ -16,6 +16,10 @@
  * "guest finished" and "dmesg clean"; a nested row's, whose L2 guests'
  * kernel logs are in dmesg-l2.log, a third: "L2 dmesg clean".
  *
+ * verdict --kernel-clean ROWDIR only says, by its exit status (0 clean,
+ * 1 not), whether the row's kernel logs hold none of the patterns of
+ * "dmesg clean" below.
+ *
  * Prints every failure with its evidence, the failures' headlines again
  * (one line each), a table of the rows and, last, "N passed, N failed".
  * Exits 1 if anything failed (a missing or unreadable row counts as a
@@ -545,6 +549,32 @@ static void print_notices(struct row *r, const char *file)
 	free(seen.key);
 }
 
+/*
+ * verdict --kernel-clean ROWDIR: whether the row's kernel logs (dmesg.log,
+ * console.log) hold none of bad_patterns, for vmtest to tell a guest that
+ * vanished from one whose kernel said why. A log that is not there is
+ * clean; one that cannot be read is not.
+ */
+static bool kernel_clean(const char *dir)
+{
+	static const char *const logs[] = { "dmesg.log", "console.log" };
+	char path[4096];
+	struct text t;
+	bool clean = true;
+
+	for (size_t f = 0; f < 2 && clean; f++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, logs[f]);
+		if (!read_text(path, &t)) {
+			clean = errno == ENOENT;
+			continue;
+		}
+		for (size_t i = 0; i < t.n && clean; i++)
+			clean = !is_bad_line(t.line[i]);
+		free_text(&t);
+	}
+	return clean;
+}
+
 static bool exists(const char *dir, const char *file);
 
 static void check_dmesg(struct row *r)
@@ -653,7 +683,7 @@ int main(int argc, char **argv)
 	int i;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: verdict ROWDIR...\n");
+		fprintf(stderr, "usage: verdict ROWDIR... | verdict --kernel-clean ROWDIR\n");
 		return 2;
 	}
 	for (size_t p = 0; p < N_BAD_PATTERNS; p++) {
@@ -673,6 +703,13 @@ int main(int argc, char **argv)
 				notice_patterns[p]);
 			return 2;
 		}
+	}
+	if (!strcmp(argv[1], "--kernel-clean")) {
+		if (argc != 3) {
+			fprintf(stderr, "usage: verdict --kernel-clean ROWDIR\n");
+			return 2;
+		}
+		return kernel_clean(argv[2]) ? 0 : 1;
 	}
 	rows = xmalloc(sizeof(*rows) * (size_t)argc);
 	memset(rows, 0, sizeof(*rows) * (size_t)argc);
