@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +220,14 @@ int event_read(int fd, struct tscpage_event *ev)
 	if (n < 0)
 		return errno == EAGAIN ? 0 : -errno;
 	return n == sizeof(*ev) ? 1 : -EPROTO;
+}
+
+int event_wait(int fd, int ms, struct tscpage_event *ev)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	poll(&pfd, 1, ms);
+	return event_read(fd, ev);
 }
 
 /* debugfs is mounted by the guest's init; elsewhere, maybe not. */

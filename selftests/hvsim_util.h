@@ -74,6 +74,9 @@ void event_str(const struct tscpage_event *ev, char *buf, size_t size);
  */
 int event_read(int fd, struct tscpage_event *ev);
 
+/* event_read() after waiting (poll()) up to @ms for one to come. */
+int event_wait(int fd, int ms, struct tscpage_event *ev);
+
 /*
  * /sys/kernel/debug/tscpage/@name as a number; 0 or -errno. Mounts debugfs
  * first if /sys/kernel/debug is empty.

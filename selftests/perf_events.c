@@ -41,7 +41,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -165,7 +164,7 @@ static int workload(unsigned int n, bool fault)
 	struct done d = { .burst = -ENOEXEC };
 	struct tscpage_event ev;
 	unsigned int i, answered = 0;
-	int hv, tp, cpus, r;
+	int hv, tp, cpus;
 	FILE *out;
 
 	hv = open(HVSIM_DEV, O_RDWR | O_CLOEXEC);
@@ -177,13 +176,10 @@ static int workload(unsigned int n, bool fault)
 		;	/* earlier events are not ours */
 	for (i = 0; i < n; i++) {
 		struct tscpage_hvsim_migrate m = { .cpu = (int)(i % cpus) };
-		struct pollfd pfd = { .fd = tp, .events = POLLIN };
 
-		if (ioctl(hv, TSCPAGE_HVSIM_IOC_MIGRATE, &m))
-			break;
-		poll(&pfd, 1, EVENT_WAIT_MS);
-		r = event_read(tp, &ev);
-		if (r != 1 || ev.type != TSCPAGE_EVENT_NOTIFIED)
+		if (ioctl(hv, TSCPAGE_HVSIM_IOC_MIGRATE, &m) ||
+		    event_wait(tp, EVENT_WAIT_MS, &ev) != 1 ||
+		    ev.type != TSCPAGE_EVENT_NOTIFIED)
 			break;
 		answered++;
 	}
@@ -194,11 +190,9 @@ static int workload(unsigned int n, bool fault)
 			.fault = TSCPAGE_HVSIM_FAULT_CHANGE_NONOTIFY,
 			.for_ms = 100,
 		};
-		struct pollfd pfd = { .fd = tp, .events = POLLIN };
 
 		if (!ioctl(hv, TSCPAGE_HVSIM_IOC_FAULT, &req) &&
-		    poll(&pfd, 1, DETECT_WAIT_MS) == 1 &&
-		    event_read(tp, &ev) == 1 &&
+		    event_wait(tp, DETECT_WAIT_MS, &ev) == 1 &&
 		    ev.type == TSCPAGE_EVENT_DETECTED)
 			answered++;
 	}
