@@ -20,8 +20,8 @@
  *  3. it is N runs of notify, ack, event(notified), each at or after the
  *     one before it in perf's time: nothing missing, nothing out of order;
  *  4. the notification-to-acknowledgement latency, from perf's
- *     timestamps: min, median, p90, max, and a histogram (log2 buckets;
- *     --dat FILE writes one latency per line, for a plot);
+ *     timestamps: min, median, p90, max, a histogram (log2 buckets) and
+ *     every value on one line, which the host draws its plot from;
  *  5. a fallback burst: with tscpage current and a thread reading
  *     CLOCK_MONOTONIC, hvsim holds the page mid-update for BURST_MS
  *     (stuck_odd, or seq_zero on a Hyper-V page); perf's
@@ -96,7 +96,7 @@ struct done {
 
 static void usage(FILE *f, const char *prog)
 {
-	fprintf(f, "usage: %s [--migrations N] [--perf PATH] [--dat FILE]\n"
+	fprintf(f, "usage: %s [--migrations N] [--perf PATH]\n"
 		"  tscpage_hvsim and tscpage loaded; runs perf record over N\n"
 		"  (default 20, at most %u) simulated migrations and checks\n"
 		"  tscpage's tracepoints in perf script's output\n",
@@ -416,13 +416,12 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "migrations", required_argument, NULL, 'n' },
 		{ "perf", required_argument, NULL, 'p' },
-		{ "dat", required_argument, NULL, 'd' },
 		{ "workload", required_argument, NULL, 'w' },
 		{ "fault", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *perf = "/usr/bin/perf", *dat = NULL;
+	const char *perf = "/usr/bin/perf";
 	char self[4096];
 	ssize_t len;
 	uint64_t n = 20, w = 0;
@@ -440,9 +439,6 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			perf = optarg;
-			break;
-		case 'd':
-			dat = optarg;
 			break;
 		case 'w':
 			if (!arg_u64(argv[0], "workload", optarg, 1,
@@ -511,19 +507,6 @@ int main(int argc, char **argv)
 			       t.lat_ns[m - 1] / 1e3);
 		histogram(t.lat_ns, m);
 		each(t.lat_ns, m);
-		if (dat) {
-			FILE *f = fopen(dat, "w");
-
-			if (f) {
-				fprintf(f, "# notify to ack, us, from perf's timestamps\n");
-				for (unsigned int i = 0; i < m; i++)
-					fprintf(f, "%.3f\n", t.lat_ns[i] / 1e3);
-				fclose(f);
-			} else {
-				ksft_print_msg("%s: %s\n", dat, strerror(errno));
-				ok = false;
-			}
-		}
 	}
 	ksft_test_result(ok, "notification-to-acknowledgement latency from perf's timestamps\n");
 
