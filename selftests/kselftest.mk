@@ -10,28 +10,23 @@
 KSFT_SRC ?= /usr/src/linux-source-6.12.tar.xz
 KSFT_DIR ?= $(OUTPUT)/ksft
 
-# The kernel's runner, for an install in run_kselftest.sh's layout (its
-# ksft.py is left out: a Python helper none of our programs uses).
+# With it, the kernel's runner, for an install in run_kselftest.sh's
+# layout (its ksft.py is left out: a Python helper none of our programs
+# uses). One rule for all: one pass of xz over the tarball, whichever of
+# them is asked for first.
 KSFT_RUNNER := run_kselftest.sh kselftest/runner.sh kselftest/prefix.pl \
 	       kselftest/module.sh kselftest/ktap_helpers.sh
+KSFT_FILES := kselftest.h $(KSFT_RUNNER)
 
-# The rules below must not become the includer's default goal.
+# The rule below must not become the includer's default goal.
 ksft_default_goal := $(.DEFAULT_GOAL)
 
-$(KSFT_DIR)/kselftest.h:
-	@test -r "$(KSFT_SRC)" || { \
-		echo "$(KSFT_SRC) not found: apt-get install linux-source-6.12, or pass KSFT_DIR=<tools/testing/selftests>" >&2; \
-		exit 1; }
-	@mkdir -p $(@D)
-	tar -xJf "$(KSFT_SRC)" -C $(@D) --strip-components=4 \
-		linux-source-6.12/tools/testing/selftests/kselftest.h
-
-$(addprefix $(KSFT_DIR)/,$(KSFT_RUNNER)) &:
+$(addprefix $(KSFT_DIR)/,$(KSFT_FILES)) &:
 	@test -r "$(KSFT_SRC)" || { \
 		echo "$(KSFT_SRC) not found: apt-get install linux-source-6.12, or pass KSFT_DIR=<tools/testing/selftests>" >&2; \
 		exit 1; }
 	@mkdir -p $(KSFT_DIR)
 	tar -xJf "$(KSFT_SRC)" -C $(KSFT_DIR) --strip-components=4 \
-		$(addprefix linux-source-6.12/tools/testing/selftests/,$(KSFT_RUNNER))
+		$(addprefix linux-source-6.12/tools/testing/selftests/,$(KSFT_FILES))
 
 .DEFAULT_GOAL := $(ksft_default_goal)
