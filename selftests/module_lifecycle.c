@@ -12,7 +12,9 @@
  * tscpage loads and registers its clocksource; the provider cannot be
  * unloaded under it; tscpage becomes current and clock_gettime keeps
  * working; rmmod is refused while it is current; after switching back,
- * both modules unload and the clocksource is gone.
+ * both modules unload and the clocksource is gone. Last, tscpage loads
+ * every time over a Hyper-V page the simulator keeps invalid (sequence 0)
+ * for 200 us of each 1 ms rewrite.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,6 +27,7 @@
 #include <unistd.h>
 
 #include "kselftest.h"
+#include "args.h"
 #include "clocksource_sysfs.h"
 #include "klog.h"
 #include "kmod.h"
@@ -114,12 +117,55 @@ static void check_real_provider(const char *name, const char *kernel_cs)
 			 err ? strerror(-err) : "loaded and unloaded");
 }
 
+/*
+ * tscpage's first read must find the page between two rewrites, however
+ * its tries fall against them: a Hyper-V page held at sequence 0 for
+ * 200 us of every 1 ms, @loads loads at whatever phase they happen to
+ * start. A try that wakes on the rewrite's own timer interrupt sees
+ * sequence 0; its next try must not wake on the next one the same way.
+ */
+static void check_loads_over_held_page(unsigned int loads)
+{
+	const char *what = "tscpage over a Hyper-V page at sequence 0 for 200 us of every ms";
+	unsigned int i, ok = 0;
+	int err, first = 0;
+
+	err = kmod_load("tscpage_hvsim", "format=hvref hold_us=200");
+	if (err) {
+		ksft_test_result_fail("%s: tscpage_hvsim: %s\n", what,
+				      strerror(-err));
+		return;
+	}
+	for (i = 0; i < loads; i++) {
+		err = kmod_load("tscpage", "");
+		if (err) {
+			if (!first)
+				first = err;
+			continue;
+		}
+		ok++;
+		err = kmod_unload("tscpage");
+		if (err) {
+			first = err;
+			break;
+		}
+	}
+	err = kmod_unload("tscpage_hvsim");
+	if (err && !first)
+		first = err;
+	ksft_test_result(ok == loads && !first, "%s: %u of %u loads%s%s\n",
+			 what, ok, loads, first ? ", first error: " : "",
+			 first ? strerror(-first) : "");
+}
+
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-		"usage: %s [--module-dir DIR]\n"
+		"usage: %s [--module-dir DIR] [--held-loads N]\n"
 		"  --module-dir DIR  where tscpage.ko and tscpage_hvsim.ko are\n"
-		"                    (default /lib/modules/$(uname -r)/extra)\n",
+		"                    (default /lib/modules/$(uname -r)/extra)\n"
+		"  --held-loads N    loads over a page held invalid, 1..10000\n"
+		"                    (default 50)\n",
 		prog);
 }
 
@@ -127,16 +173,23 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "module-dir", required_argument, NULL, 'm' },
+		{ "held-loads", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char prev[CLOCKSOURCE_NAME_MAX];
+	uint64_t held_loads = 50;
 	int opt, err;
 
-	while ((opt = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "m:l:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'm':
 			kmod_set_dir(optarg);
+			break;
+		case 'l':
+			if (!arg_u64(argv[0], "held-loads", optarg, 1, 10000,
+				     &held_loads))
+				return KSFT_FAIL;
 			break;
 		case 'h':
 			usage(stdout, argv[0]);
@@ -160,7 +213,7 @@ int main(int argc, char **argv)
 	if (err)
 		ksft_exit_fail_msg("cannot read current_clocksource: %s\n",
 				   strerror(-err));
-	ksft_set_plan(21);
+	ksft_set_plan(22);
 
 	expect_refused(kmod_load("tscpage", ""), ENODEV, ENODEV,
 		       "tscpage without a provider");
@@ -215,5 +268,6 @@ int main(int argc, char **argv)
 			 "tscpage is gone from available_clocksource\n");
 unload_hvsim:
 	expect_ok(kmod_unload("tscpage_hvsim"), "tscpage_hvsim unloads");
+	check_loads_over_held_page(held_loads);
 	ksft_finished();
 }
