@@ -3,7 +3,8 @@
  * time_beacon - the guest's side of vmtest's migration mode.
  *
  * usage: time_beacon [--port DEV] [--interval-ms N] [--tag NAME]
- *                    [--clocksource NAME | --away] [--events] -- PROG [ARGS...]
+ *                    [--clocksource NAME | --away] [--events] [--hang-s S]
+ *                    -- PROG [ARGS...]
  *
  * Makes NAME the current clocksource (if given; the one it found is made
  * current again at the end), runs PROG (the hammer:
@@ -40,6 +41,11 @@
  * are of one instant to within a few microseconds. The loop runs SCHED_FIFO
  * so that the hammer on every CPU does not delay it.
  *
+ * --hang-s S: a PROG still running S seconds (CLOCK_MONOTONIC) after it
+ * started is hung: what each of its threads is doing is printed
+ * (hang_report.c), then it is killed and the exit status is 1. Without
+ * it, only the plan step's timeout ends a hung PROG, and says nothing.
+ *
  * At the end prints, as KTAP diagnostics on stdout, the largest and
  * smallest step of each clock between two beacons and any backward step.
  * Exits with PROG's status (0 pass, 4 skip, else fail); the judging of
@@ -65,10 +71,12 @@
 
 #include <linux/tscpage.h>
 
+#include "hang_report.h"
+
 #define TEST_DIR	"/opt/tscpage/selftests"
 #define CTL_PATH	"/opt/tscpage/bin/tscpage-ctl"
 #define CS_FILE		"/sys/devices/system/clocksource/clocksource0/current_clocksource"
-#define DISTRUST_FILE	"/sys/kernel/debug/tscpage/distrust"
+#define DEBUGFS_DIR	"/sys/kernel/debug/tscpage/"
 #define MAX_ARGS	64
 #define NCLK		4	/* mono, real, boot, tsc */
 
@@ -311,25 +319,33 @@ static int print_events(int fd, const char *tag)
 	return back;
 }
 
-/* tscpage's debugfs distrust: 1 once it saw its page step back. */
-static int read_distrust(void)
+/*
+ * A number in tscpage's debugfs, or -1: distrust (1 once it saw its page
+ * step back), cpu0_withheld (pauses after which CPU 0's page was kept from
+ * the vDSO).
+ */
+/* A number in tscpage's debugfs, or -1. */
+static long long read_debugfs(const char *name)
 {
-	char buf[16] = "";
-	int fd = open(DISTRUST_FILE, O_RDONLY | O_CLOEXEC);
+	char path[128], buf[32] = "";
+	int fd;
 
+	snprintf(path, sizeof(path), DEBUGFS_DIR "%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	if (read(fd, buf, sizeof(buf) - 1) < 0)
 		buf[0] = '\0';
 	close(fd);
-	return atoi(buf);
+	return atoll(buf);
 }
 
 static void usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [--port DEV] [--interval-ms N] [--tag NAME]\n"
-		"          [--clocksource NAME | --away] [--events] -- PROG [ARGS...]\n",
+		"          [--clocksource NAME | --away] [--events] [--hang-s S]\n"
+		"          -- PROG [ARGS...]\n",
 		prog);
 	exit(2);
 }
@@ -343,15 +359,16 @@ int main(int argc, char **argv)
 		{ "clocksource", required_argument, NULL, 'c' },
 		{ "away", no_argument, NULL, 'a' },
 		{ "events", no_argument, NULL, 'e' },
+		{ "hang-s", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dev = "/dev/ttyS3", *tag = "run", *cs = NULL;
 	char *hargv[MAX_ARGS + 1], path[512], cur[64] = "?", before[64] = "";
 	struct track tr[NCLK];
 	struct sample prev, s;
-	struct timespec next;
+	struct timespec next, start;
 	struct termios t;
-	long interval_ms = 10;
+	long interval_ms = 10, hang_s = 0;
 	uint64_t seq = 0;
 	int opt, status = 0, hargc = 0, away = 0, events = 0, evfd = -1;
 	pid_t pid;
@@ -368,6 +385,11 @@ int main(int argc, char **argv)
 		case 'c': cs = optarg; break;
 		case 'a': away = 1; break;
 		case 'e': events = 1; break;
+		case 'H':
+			hang_s = strtol(optarg, NULL, 10);
+			if (hang_s < 1 || hang_s > 100000)
+				usage(argv[0]);
+			break;
 		default: usage(argv[0]);
 		}
 	}
@@ -440,11 +462,22 @@ int main(int argc, char **argv)
 	for (int c = 0; c < NCLK; c++)
 		tr[c].min = INT64_MAX;
 	clock_gettime(CLOCK_MONOTONIC, &next);
+	start = next;
 	for (;;) {
 		pid_t r = waitpid(pid, &status, WNOHANG);
 
 		if (r == pid)
 			break;
+		if (hang_s && next.tv_sec - start.tv_sec >= hang_s) {
+			printf("# time_beacon: %s still running %ld s after it started: hung\n",
+			       hargv[0], hang_s);
+			hang_report(stdout, pid);
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &status, 0) != pid && errno == EINTR)
+				;
+			status = 1 << 8;	/* exit status 1 */
+			break;
+		}
 		take(&s);
 		port_line("B %s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
 			  " %" PRIu64, tag, seq, s.v[0], s.v[1], s.v[2], s.v[3]);
@@ -508,9 +541,11 @@ int main(int argc, char **argv)
 		printf("# time_beacon: cannot make %s current again\n", before);
 	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (evfd >= 0) {
-		int back = print_events(evfd, tag), distrust = read_distrust();
+		int back = print_events(evfd, tag);
+		long long distrust = read_debugfs("distrust");
 
-		printf("# time_beacon: %s: tscpage distrust %d\n", tag, distrust);
+		printf("# time_beacon: %s: tscpage distrust %lld, cpu0_withheld %lld\n",
+		       tag, distrust, read_debugfs("cpu0_withheld"));
 		if ((back || distrust > 0) && !status)
 			status = 1;
 		close(evfd);
