@@ -285,6 +285,78 @@ static void notrace tscpage_take_guest_stopped(const struct tscpage_pvclock *pag
 	reset_hung_task_detector();
 }
 
+/*
+ * Beyond this, two CPUs' own pages disagree on the time at one TSC
+ * value: their TSCs are not in step, or one page is stale. Each page is
+ * exact to a nanosecond; KVM re-anchors each vCPU's page at its own VM
+ * entry, from one master clock sample, so two pages caught on either side
+ * of a re-anchoring differ by the master clock's own step, nanoseconds.
+ */
+#define TSCPAGE_CPU_SKEW_NS	10000
+
+/*
+ * This CPU found GUEST_STOPPED in its own page: the VM ran again after a
+ * pause or a migration (QEMU sets the flag in every vCPU's page then), and
+ * KVM rebased this page, hiding the blackout from the clock. It rewrites
+ * each vCPU's page only at that vCPU's next VM entry, and an idle vCPU 0
+ * may not enter for seconds (no clock update request wakes it). Until it
+ * does, CPU 0's page still holds the parameters from before the blackout,
+ * which, extrapolated over the TSC that kept running, are the blackout's
+ * length ahead. The vDSO and /dev/tscpage read CPU 0's page on every CPU:
+ * userspace here would read time ahead, then step back when vCPU 0 runs
+ * (-1.944 s after a 2 s QEMU pause; kvm-clock's vDSO does the same).
+ *
+ * So if CPU 0's page is ahead of ours, we take TSC_STABLE from it: the
+ * vDSO then makes the syscall, which reads this CPU's own page, and
+ * /dev/tscpage's readers guard every read, until KVM rewrites CPU 0's
+ * page at vCPU 0's entry, flags included. We run before userspace on this
+ * CPU does: the tick that fell due during the blackout is pending at this
+ * vCPU's first entry, and its handler reads the clock. So the window
+ * closes for any blackout longer than a tick; a shorter one can still
+ * show userspace at most its own length.
+ *
+ * The store races only KVM rewriting CPU 0's page from vCPU 0's thread.
+ * KVM stores the odd version before the fields and the even one after,
+ * each step ordered (smp_wmb()). The cmpxchg() expects the flags we
+ * sampled, so a rewrite that changed them (a fresh page after a pause
+ * carries GUEST_STOPPED) makes it fail. One that left them alone cannot be
+ * told from the stale page by the flags: after the fully ordered
+ * cmpxchg() we load the version again, and if it is still the one we
+ * sampled, KVM's store of the odd version (and so of the flags after it)
+ * is not yet visible, so its rewrite comes after our store and replaces
+ * it. If the version moved, our store may sit on a fresh page: that only
+ * sends clock_gettime() through the syscall until KVM's next rewrite of
+ * CPU 0's page, which is safe, and is counted apart (cpu0_raced; every
+ * store is counted in cpu0_withheld).
+ *
+ * Preemption disabled by the caller; any context, NMI included.
+ */
+static void notrace tscpage_withhold_stale_cpu0(const struct tscpage_pvclock_sample *own)
+{
+	const struct tscpage_pvclock *page0 = tscpage_page;
+	struct tscpage_pvclock_sample s0;
+	u8 *pflags = (u8 *)&page0->flags;
+	u8 flags;
+	u64 t;
+
+	if (tscpage_pvclock_sample_bounded(page0, TSCPAGE_MAX_RETRIES,
+					   tscpage_spin_cycles, &s0))
+		return;
+	flags = s0.params.flags;
+	if (!(flags & TSCPAGE_PVCLOCK_TSC_STABLE))
+		return;
+	t = max3(own->tsc, s0.tsc, s0.params.tsc_timestamp);
+	if ((s64)(tscpage_pvclock_ns(&s0.params, t) -
+		  tscpage_pvclock_ns(&own->params, t)) <= TSCPAGE_CPU_SKEW_NS)
+		return;
+	if (!arch_try_cmpxchg(pflags, &flags,
+			      flags & ~TSCPAGE_PVCLOCK_TSC_STABLE))
+		return;
+	this_cpu_inc(tscpage_stats.cpu0_withheld);
+	if (unlikely(READ_ONCE(page0->version) != s0.params.version))
+		this_cpu_inc(tscpage_stats.cpu0_raced);
+}
+
 /* Pauses whose GUEST_STOPPED the reads took from CPU 0's page. */
 u32 tscpage_clocksource_pauses(void)
 {
@@ -310,8 +382,11 @@ static u64 notrace tscpage_read_pvclock(struct clocksource *cs)
 	tscpage_count_read(st, s.retries);
 	if (likely(!err) &&
 	    unlikely(s.params.flags & TSCPAGE_PVCLOCK_GUEST_STOPPED) &&
-	    tscpage_clears_stopped)
+	    tscpage_clears_stopped) {
 		tscpage_take_guest_stopped(page, s.params.flags);
+		if (page != tscpage_page)
+			tscpage_withhold_stale_cpu0(&s);
+	}
 	/* New parameters: adopted if a TSC could have them (params.c). */
 	if (likely(!err) && unlikely(s.params.version !=
 				     tscpage_lastgood_peek(lg)->pvclock.version)) {
@@ -454,15 +529,6 @@ void tscpage_clocksource_vdso_off(const char *why)
 	WRITE_ONCE(tscpage_cs.vdso_clock_mode, VDSO_CLOCKMODE_NONE);
 	pr_warn("clock_gettime() through the syscall from now on: %s\n", why);
 }
-
-/*
- * Beyond this, two CPUs' own pages disagree on the time at one TSC
- * value: their TSCs are not in step. Each page is exact to a nanosecond;
- * KVM re-anchors each vCPU's page at its own VM entry, from one master
- * clock sample, so two pages caught on either side of a re-anchoring
- * differ by the master clock's own step, nanoseconds.
- */
-#define TSCPAGE_CPU_SKEW_NS	10000
 
 /*
  * KVM keeps TSC_STABLE set when the guest moves one vCPU's TSC through

@@ -31,6 +31,8 @@ static const struct tscpage_counter tscpage_counters[] = {
 	{ "clamps", offsetof(struct tscpage_stats, clamps) },
 	{ "guarded", offsetof(struct tscpage_stats, guarded) },
 	{ "ref_counter", offsetof(struct tscpage_stats, ref_counter) },
+	{ "cpu0_withheld", offsetof(struct tscpage_stats, cpu0_withheld) },
+	{ "cpu0_raced", offsetof(struct tscpage_stats, cpu0_raced) },
 };
 
 static int tscpage_generation_get(void *data, u64 *val)

@@ -45,6 +45,10 @@ extern const struct tscpage_source tscpage_source_hvsim;
  * @ref_counter: reads of a page marked invalid that took the provider's
  *               other way to its clock (tscpage_provider.ref_ns) instead
  *               of falling back
+ * @cpu0_withheld: reads that found CPU 0's kvm page, which the vDSO reads
+ *               on every CPU, stale after a pause and took its TSC_STABLE
+ * @cpu0_raced:  of those, ones whose store may have hit the page KVM was
+ *               rewriting (harmless: the syscall until its next rewrite)
  *
  * Per CPU: each CPU writes only its own, with preemption disabled.
  */
@@ -57,6 +61,8 @@ struct tscpage_stats {
 	u64 clamps;
 	u64 guarded;
 	u64 ref_counter;
+	u64 cpu0_withheld;
+	u64 cpu0_raced;
 };
 
 DECLARE_PER_CPU(struct tscpage_stats, tscpage_stats);

@@ -143,6 +143,15 @@ int warp_page_read(const struct warp_run *r, struct page_read *pr)
 		err = tscpage_pvclock_sample(r->page, PAGE_RETRIES, &pv);
 		if (err)
 			return err;
+		/*
+		 * Without TSC_STABLE a pvclock page holds for its own vCPU
+		 * only, and we read it on every CPU: a correct reader (the
+		 * vDSO, libtscpage) does not take it as it is, so neither do
+		 * we. tscpage clears the flag of CPU 0's kvm page while that
+		 * page is stale after a pause, until KVM rewrites it.
+		 */
+		if (!(pv.params.flags & TSCPAGE_PVCLOCK_TSC_STABLE))
+			return -EAGAIN;
 		pr->p.pv = pv.params;
 		pr->tsc = pv.tsc;
 		pr->ns = tscpage_pvclock_ns(&pv.params, pv.tsc);
