@@ -299,7 +299,8 @@ static void notrace tscpage_take_guest_stopped(const struct tscpage_pvclock *pag
  * pause or a migration (QEMU sets the flag in every vCPU's page then), and
  * KVM rebased this page, hiding the blackout from the clock. It rewrites
  * each vCPU's page only at that vCPU's next VM entry, and an idle vCPU 0
- * may not enter for seconds (no clock update request wakes it). Until it
+ * may stay out a while (long enough, over a real KVM, for CPU 1's
+ * userspace to read CPU 0's page 2 s ahead after a 2 s pause). Until it
  * does, CPU 0's page still holds the parameters from before the blackout,
  * which, extrapolated over the TSC that kept running, are the blackout's
  * length ahead. The vDSO and /dev/tscpage read CPU 0's page on every CPU:
