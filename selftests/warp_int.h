@@ -93,6 +93,11 @@ struct warp_run {
 	const void *page;
 	uint32_t format;
 	int page_fd;
+	/*
+	 * The page is one CPU's own (the kvm provider maps CPU 0's
+	 * kvmclock page): without TSC_STABLE it holds for that CPU alone.
+	 */
+	bool page_per_cpu;
 
 	/* Bare rates. */
 	double bare_rate[WC_N], bare_mix_rate;

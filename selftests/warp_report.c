@@ -328,7 +328,7 @@ void warp_report(const struct warp_result *res, const struct warp_opts *o)
 		}
 	}
 	if (res->page_failures)
-		ksft_print_msg("page reads that gave up (page mid-update, invalid, or pvclock without TSC_STABLE): %" PRIu64 "\n",
+		ksft_print_msg("page reads that gave up (page mid-update, invalid, or a kvm page without TSC_STABLE): %" PRIu64 "\n",
 			       res->page_failures);
 	ksft_print_msg("events: %" PRIu64 " handed to the collector, %" PRIu64 " counted only (pool full)\n",
 		       res->events, res->events_dropped);
