@@ -11,7 +11,9 @@
  * lock and never sleeps; it keeps preemption off while it touches this
  * CPU's copy of the last good parameters and its statistics and, where
  * the provider has a page per CPU (kvm), this CPU's page, whose
- * GUEST_STOPPED it clears with one cmpxchg() (tscpage_take_guest_stopped()).
+ * GUEST_STOPPED it clears with one cmpxchg() (tscpage_take_guest_stopped()),
+ * and once per pause CPU 0's page, whose TSC_STABLE it may clear the same
+ * way while that page is stale (tscpage_withhold_stale_cpu0()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
