@@ -324,7 +324,6 @@ static int print_events(int fd, const char *tag)
  * step back), cpu0_withheld (pauses after which CPU 0's page was kept from
  * the vDSO).
  */
-/* A number in tscpage's debugfs, or -1. */
 static long long read_debugfs(const char *name)
 {
 	char path[128], buf[32] = "";
