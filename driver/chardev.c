@@ -36,11 +36,11 @@ static const struct tscpage_provider *tscpage_dev_provider;
 
 /**
  * struct tscpage_dev_file - an open /dev/tscpage
- * @lock:   one read() at a time moves @cursor
+ * @lock:   one read() at a time moves @cursor; never held while waiting
  * @cursor: seq of the last event this file has read
  */
 struct tscpage_dev_file {
-	struct mutex lock;	/* serialises read() on this file */
+	struct mutex lock;	/* serialises reads of @cursor's events */
 	u64 cursor;
 };
 
@@ -71,13 +71,27 @@ static ssize_t tscpage_dev_read(struct file *file, char __user *buf,
 {
 	struct tscpage_dev_file *f = file->private_data;
 	ssize_t ret;
+	u64 cursor;
 
-	if (mutex_lock_interruptible(&f->lock))
-		return -ERESTARTSYS;
-	ret = tscpage_events_read(&f->cursor, buf, count,
-				  file->f_flags & O_NONBLOCK);
-	mutex_unlock(&f->lock);
-	return ret;
+	for (;;) {
+		if (mutex_lock_interruptible(&f->lock))
+			return -ERESTARTSYS;
+		ret = tscpage_events_read(&f->cursor, buf, count);
+		cursor = f->cursor;
+		mutex_unlock(&f->lock);
+		if (ret != -EAGAIN || (file->f_flags & O_NONBLOCK))
+			return ret;
+		/*
+		 * Wait with the lock dropped: another reader of this open
+		 * file (a dup(), a thread, a forked child) must not wait
+		 * behind this one, least of all one that is O_NONBLOCK
+		 * (dev_tscpage's "O_NONBLOCK read beside a blocked reader").
+		 * Whoever takes the event first has it; the loser waits on.
+		 */
+		ret = tscpage_events_wait(cursor);
+		if (ret)
+			return ret;
+	}
 }
 
 static __poll_t tscpage_dev_poll(struct file *file, poll_table *wait)

@@ -6,9 +6,9 @@
  *
  * Context: tscpage_event_add() runs in process context (reenlighten.c's
  * work items); readers in process context, and they sleep only in
- * wait_event_interruptible(), never with the lock held. The lock is a
- * plain spinlock taken without disabling interrupts: nothing touches the
- * ring from interrupt context.
+ * tscpage_events_wait(), with no lock held (neither this one nor the
+ * file's, see chardev.c). The lock is a plain spinlock taken without
+ * disabling interrupts: nothing touches the ring from interrupt context.
  */
 #include <linux/poll.h>
 #include <linux/spinlock.h>
@@ -69,39 +69,36 @@ static bool tscpage_event_next(u64 *cursor, struct tscpage_event *e)
 }
 
 /*
- * read(): whole events only. Blocks (interruptibly) for the first unless
- * @nonblock; never for the ones after it.
+ * read(): whole events only, those there are now: -EAGAIN if none (the
+ * caller waits with tscpage_events_wait(), holding nothing). @cursor is
+ * the file's, under its lock; poll() reads it without, hence WRITE_ONCE.
  */
-ssize_t tscpage_events_read(u64 *cursor, char __user *buf, size_t count,
-			    bool nonblock)
+ssize_t tscpage_events_read(u64 *cursor, char __user *buf, size_t count)
 {
 	struct tscpage_event e;
 	size_t done = 0;
 	u64 at;
-	int err;
 
 	if (count < sizeof(e))
 		return -EINVAL;
 	while (done + sizeof(e) <= count) {
 		at = *cursor;
-		if (!tscpage_event_next(&at, &e)) {
-			if (done)
-				break;
-			if (nonblock)
-				return -EAGAIN;
-			err = wait_event_interruptible(tscpage_events_wq,
-						       tscpage_events_head() > *cursor);
-			if (err)
-				return err;
-			continue;
-		}
+		if (!tscpage_event_next(&at, &e))
+			return done ? done : -EAGAIN;
 		if (copy_to_user(buf + done, &e, sizeof(e)))
 			return done ? done : -EFAULT;
 		/* Consumed only once it reached the reader. */
-		*cursor = at;
+		WRITE_ONCE(*cursor, at);
 		done += sizeof(e);
 	}
 	return done;
+}
+
+/* Sleeps until there is an event after @cursor: 0, or -ERESTARTSYS. */
+int tscpage_events_wait(u64 cursor)
+{
+	return wait_event_interruptible(tscpage_events_wq,
+					tscpage_events_head() > cursor);
 }
 
 __poll_t tscpage_events_poll(u64 cursor, struct file *file,

@@ -113,8 +113,8 @@ void tscpage_chardev_unregister(void);
 /* events.c: the ring read() and poll() on /dev/tscpage serve. */
 void tscpage_event_add(struct tscpage_event *e);
 u64 tscpage_events_head(void);
-ssize_t tscpage_events_read(u64 *cursor, char __user *buf, size_t count,
-			    bool nonblock);
+ssize_t tscpage_events_read(u64 *cursor, char __user *buf, size_t count);
+int tscpage_events_wait(u64 cursor);
 __poll_t tscpage_events_poll(u64 cursor, struct file *file,
 			     struct poll_table_struct *wait);
 

@@ -14,6 +14,9 @@
  *    opening for writing, writable, executable, private, longer or
  *    offset mappings, mprotect() and mremap() of a good mapping, write(),
  *    unknown ioctls, a bad INFO buffer;
+ *  - a read() of an O_NONBLOCK file with no event waiting returns EAGAIN
+ *    at once, even while another reader of the same open file is blocked
+ *    in read() (a dup()ed descriptor, another thread, a forked child);
  *  - with tscpage current, the time read from the mapping is the
  *    clocksource's: CLOCK_MONOTONIC_RAW read just before and just after a
  *    page read brackets it (up to one constant offset), on every CPU;
@@ -28,7 +31,9 @@
 #include <getopt.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -864,6 +869,83 @@ out:
 	munmap((void *)page, page_size);
 }
 
+/*
+ * O_NONBLOCK beside a blocked reader. A thread blocks in read() of a
+ * fresh file (no event for it: nothing migrates here); the file is then
+ * made O_NONBLOCK and read again, which must say EAGAIN at once. The
+ * blocked reader is woken by a signal after NONBLOCK_WAIT_MS, so a read
+ * that waits for it shows as one that took that long. Seen on the first
+ * driver: the file's lock was held across the blocking wait, and the
+ * O_NONBLOCK read waited behind it for the signal (or an event).
+ */
+#define NONBLOCK_WAIT_MS	1000
+
+struct blocked_reader {
+	int fd;
+	ssize_t ret;
+	int err;
+};
+
+static void on_wake(int sig)
+{
+	(void)sig;
+}
+
+static void *blocked_read(void *arg)
+{
+	struct blocked_reader *b = arg;
+	struct tscpage_event e;
+
+	b->ret = read(b->fd, &e, sizeof(e));
+	b->err = errno;
+	return NULL;
+}
+
+/* Wakes the blocked reader after NONBLOCK_WAIT_MS, whatever happens. */
+static void *waker(void *arg)
+{
+	usleep(NONBLOCK_WAIT_MS * 1000);
+	pthread_kill(*(pthread_t *)arg, SIGUSR2);
+	return NULL;
+}
+
+static void check_nonblock(void)
+{
+	struct sigaction sa = { .sa_handler = on_wake };	/* no SA_RESTART */
+	struct blocked_reader b = { .ret = -2 };
+	struct tscpage_event e;
+	pthread_t t, w;
+	uint64_t t0, t1;
+	ssize_t n;
+	int err;
+
+	b.fd = open(DEV_PATH, O_RDONLY | O_CLOEXEC);
+	if (b.fd < 0 || sigaction(SIGUSR2, &sa, NULL) ||
+	    pthread_create(&t, NULL, blocked_read, &b)) {
+		ksft_test_result_fail("O_NONBLOCK read beside a blocked reader: setup: %s\n",
+				      errname(errno));
+		if (b.fd >= 0)
+			close(b.fd);
+		return;
+	}
+	usleep(200000);		/* the thread is in read() by now */
+	fcntl(b.fd, F_SETFL, fcntl(b.fd, F_GETFL) | O_NONBLOCK);
+	if (pthread_create(&w, NULL, waker, &t))
+		ksft_exit_fail_msg("pthread_create: %s\n", errname(errno));
+	t0 = raw_ns();
+	n = read(b.fd, &e, sizeof(e));
+	err = errno;
+	t1 = raw_ns();
+	pthread_join(w, NULL);
+	pthread_join(t, NULL);
+	close(b.fd);
+	ksft_test_result(n < 0 && err == EAGAIN &&
+			 t1 - t0 < NONBLOCK_WAIT_MS * 1000000ULL / 2,
+			 "O_NONBLOCK read beside a blocked reader: %s after %.3f s (EAGAIN at once wanted); the blocked one: %s\n",
+			 n < 0 ? errname(err) : "an event", (t1 - t0) / 1e9,
+			 b.ret < 0 ? errname(b.err) : "an event");
+}
+
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
@@ -934,7 +1016,7 @@ int main(int argc, char **argv)
 		if (CPU_ISSET(i, &set))
 			cpus[ncpus++] = i;
 
-	ksft_set_plan(31 + ncpus);
+	ksft_set_plan(32 + ncpus);
 
 	check_node();
 	ro = open(DEV_PATH, O_RDONLY | O_CLOEXEC);
@@ -974,6 +1056,7 @@ int main(int argc, char **argv)
 	check_unprivileged(info.format);
 
 	check_refusals(ro, rw);
+	check_nonblock();
 	check_clock(ro, page, info.format, cpus, ncpus, samples, (int64_t)tol);
 	check_pinned(ro, rw, page);
 
