@@ -65,10 +65,38 @@ static const char *const bad_patterns[] = {
 	"possible recursive locking",
 	"possible circular locking",
 	"inconsistent lock state",
-	"lockdep",
+	/*
+	 * Lockdep's other findings, and its giving up (after which nothing
+	 * more is checked); not the bare word, which a lockdep kernel's boot
+	 * says ("RCU lockdep checking is enabled").
+	 */
+	"lockdep is turned off",
+	"turning off the locking correctness validator",
+	"irq lock inversion",
+	"bad unlock balance",
+	"held lock freed",
+	"lock held when returning to user space",
+	"DEBUG_LOCKS_WARN_ON",
 	"rcu.*stall",
 	"detected stalls",
 	"blocked for more than",
+	/*
+	 * The debug kernel's (tools/vmtest/debug-kernel/debug.config); most
+	 * reports also start "BUG:" or "WARNING:", but each is named here so
+	 * that none hangs on another's wording.
+	 */
+	"KASAN:",
+	"UBSAN:",
+	"KFENCE:",
+	"KCSAN:",
+	"kmemleak: [0-9]+ new suspected memory leaks",
+	"unreferenced object 0x",
+	"suspicious RCU usage",
+	"sleeping function called from invalid context",
+	"ODEBUG:",
+	"list_add corruption",
+	"list_del corruption",
+	"using smp_processor_id\\(\\) in preemptible",
 };
 #define N_BAD_PATTERNS (sizeof(bad_patterns) / sizeof(bad_patterns[0]))
 
