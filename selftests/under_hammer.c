@@ -7,10 +7,15 @@
  *       switch the current clocksource N times, through every one the
  *       kernel offers, tscpage included, every 20 ms; the hammer's rate
  *       threshold is 2000 ppm here (see hammer_start()'s caller)
- *   under_hammer --reload N      [--duration S]
+ *   under_hammer --reload N [--current] [--duration S]
  *       unload and load tscpage.ko N times (tscpage_hvsim stays); the
  *       hammer leaves the page out, since an open /dev/tscpage pins the
  *       module, and tscpage is not current (a current clocksource pins it)
+ *       unless --current: then each load is followed by making tscpage
+ *       current, and each unload preceded by handing the clocks back to
+ *       the clocksource that was current at the start (the soak of
+ *       tools/vmtest/debug-kernel/: registration, the switch in and out,
+ *       and unregistration, each a thousand times on a debug kernel)
  *   under_hammer --ctl-migrate N [--duration S] [--ctl PATH]
  *       N migrations through the operator's tool (tscpage-ctl migrate,
  *       20 ms blackout, which waits for the acknowledgment), with tscpage
@@ -29,8 +34,11 @@
  *       counts is its backward and cross_cpu checks on those two.
  *
  * The hammer is clock_warp from the same directory, run as a child for
- * --duration seconds (default 10); its KTAP output is kept and shown
- * when it fails (nested whole for --desync). Results: the actions, the
+ * --duration seconds (default 10), or with --stop-when-done until the
+ * actions are done if that is sooner (the soak's thousands of actions
+ * take a time a debug kernel decides: --duration is then their bound);
+ * its KTAP output is kept and shown when it fails (nested whole for
+ * --desync). Results: the actions, the
  * hammer's exit status (for --desync its backward and cross_cpu results
  * instead), and for --ctl-migrate the events.
  */
@@ -120,18 +128,35 @@ static int do_switches(uint64_t n, const struct hammer *h, uint64_t *during)
 	return fails;
 }
 
-/* --reload: tscpage out and in again, N times. */
-static int do_reloads(uint64_t n, const struct hammer *h, uint64_t *during)
+/*
+ * --reload: tscpage out and in again, N times; with @current (the name
+ * of the clocksource to hand back to) made current in between.
+ */
+static int do_reloads(uint64_t n, const char *current, const struct hammer *h,
+		      uint64_t *during)
 {
+	const char *step;
 	uint64_t i;
 	int fails = 0, err;
 
 	for (i = 0; i < n; i++) {
-		err = kmod_unload("tscpage");
-		if (!err)
+		step = "drop";
+		err = current ? clocksource_select(current) : 0;
+		if (!err) {
+			step = "unload";
+			err = kmod_unload("tscpage");
+		}
+		if (!err) {
+			step = "load";
 			err = kmod_load("tscpage", "");
+		}
+		if (!err && current) {
+			step = "make current";
+			err = clocksource_select("tscpage");
+		}
 		if (err) {
-			ksft_print_msg("reload %llu: %s\n", (unsigned long long)i,
+			ksft_print_msg("reload %llu: %s: %s\n",
+				       (unsigned long long)i, step,
 				       strerror(-err));
 			fails++;
 			if (!kmod_loaded("tscpage"))
@@ -319,7 +344,8 @@ static int do_desyncs(uint64_t n, struct desync *d, const struct hammer *h,
 
 static void usage(FILE *f, const char *prog)
 {
-	fprintf(f, "usage: %s --switch N | --reload N | --ctl-migrate N [--ctl PATH]\n"
+	fprintf(f, "usage: %s [--stop-when-done] --switch N | --reload N [--current]\n"
+		"       | --ctl-migrate N [--ctl PATH]\n"
 		"       | --desync N [--cpu C] [--cycles X]   [--duration S]\n",
 		prog);
 }
@@ -335,6 +361,8 @@ int main(int argc, char **argv)
 		{ "cpu", required_argument, NULL, 'C' },
 		{ "cycles", required_argument, NULL, 'X' },
 		{ "ctl", required_argument, NULL, 'c' },
+		{ "current", no_argument, NULL, 'u' },
+		{ "stop-when-done", no_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -352,7 +380,7 @@ int main(int argc, char **argv)
 	struct hammer h;
 	pthread_t poll_thread;
 	int opt, fails, warp;
-	bool refused;
+	bool refused, current = false, stop_when_done = false;
 	double t0;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -392,6 +420,12 @@ int main(int argc, char **argv)
 		case 'c':
 			ctl = optarg;
 			break;
+		case 'u':
+			current = true;
+			break;
+		case 'w':
+			stop_when_done = true;
+			break;
 		case 'h':
 			usage(stdout, argv[0]);
 			return KSFT_PASS;
@@ -401,6 +435,10 @@ int main(int argc, char **argv)
 	}
 	if (what == NONE || optind != argc) {
 		usage(stderr, argv[0]);
+		return KSFT_FAIL;
+	}
+	if (current && what != RELOAD) {
+		fprintf(stderr, "%s: --current goes with --reload\n", argv[0]);
 		return KSFT_FAIL;
 	}
 
@@ -439,7 +477,7 @@ int main(int argc, char **argv)
 		args[k++] = "--clocksource";
 		args[k++] = "tscpage";
 	}
-	if (what == SWITCH) {
+	if (what == SWITCH || current) {
 		args[k++] = "--max-ppm";
 		args[k++] = "2000";
 	}
@@ -451,7 +489,7 @@ int main(int argc, char **argv)
 	if (what == SWITCH)
 		fails = do_switches(n, &h, &during);
 	else if (what == RELOAD)
-		fails = do_reloads(n, &h, &during);
+		fails = do_reloads(n, current ? prev : NULL, &h, &during);
 	else if (what == CTL_MIGRATE)
 		fails = do_ctl_migrations(n, ctl, &h, &during);
 	else
@@ -462,6 +500,8 @@ int main(int argc, char **argv)
 	if (during < n)
 		ksft_print_msg("the hammer ended before the last %llu: raise --duration\n",
 			       (unsigned long long)(n - during));
+	if (stop_when_done)
+		hammer_stop(&h);
 
 	if (what == DESYNC) {
 		warp = hammer_finish(&h, HAMMER_SHOW_NESTED);
