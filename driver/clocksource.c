@@ -667,8 +667,15 @@ static int tscpage_first_read(const struct tscpage_provider *provider,
  * interrupt, so a sleeper that once woke on the interrupt that starts a
  * rewrite can wake on the next one too, and see the page invalid on every
  * try (tscpage_hvsim with hold_us=200 did that in 3% of loads).
+ *
+ * The tries are bounded in time too: a 1 ms sleep can last tens of ms on
+ * a loaded or emulated machine (in a TCG guest of the debug kernel, 100
+ * tries outlasted hvsim's 5 s stuck_odd fault, and the load succeeded
+ * once the fault ended), and a stuck page should cost a load the same
+ * whatever the scheduler does.
  */
 #define TSCPAGE_FIRST_READ_TRIES	100
+#define TSCPAGE_FIRST_READ_MS		250
 #define TSCPAGE_FIRST_READ_SPIN_US	500
 
 /* One try: sample until the page is usable or the spin is over. */
@@ -693,9 +700,10 @@ static int tscpage_first_read_spin(const struct tscpage_provider *provider,
 int tscpage_clocksource_register(const struct tscpage_provider *provider,
 				 int rating)
 {
+	u64 give_up = ktime_get_ns() + TSCPAGE_FIRST_READ_MS * NSEC_PER_MSEC;
 	union tscpage_params params;
 	unsigned int cpu, tries;
-	bool stable;
+	bool stable, last;
 	int err;
 
 	/*
@@ -704,10 +712,10 @@ int tscpage_clocksource_register(const struct tscpage_provider *provider,
 	 * (modulo 1 ms), so that no two wake at the same phase of a rewrite.
 	 */
 	for (tries = 1; ; tries++) {
-		err = tscpage_first_read_spin(provider, &params, &stable,
-					      tries == TSCPAGE_FIRST_READ_TRIES);
-		if (!err || err == -EINVAL ||
-		    tries == TSCPAGE_FIRST_READ_TRIES)
+		last = tries == TSCPAGE_FIRST_READ_TRIES ||
+		       ktime_get_ns() >= give_up;
+		err = tscpage_first_read_spin(provider, &params, &stable, last);
+		if (!err || err == -EINVAL || last)
 			break;
 		usleep_range(1000 + tries * 130 % 1000,
 			     1000 + tries * 130 % 1000 + 50);
