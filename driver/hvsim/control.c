@@ -7,7 +7,8 @@
  *
  * Every command is checked whole before anything changes, and commands
  * run one at a time under ctl_lock. All of it runs in process context and
- * may sleep.
+ * may sleep; a command waiting for ctl_lock (behind migrations with long
+ * blackouts, say) gives way to a signal before anything changed.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -129,7 +130,8 @@ static long hvsim_ctl_ioctl(struct file *file, unsigned int cmd,
 	if (copy_from_user(&u, uarg, _IOC_SIZE(cmd)))
 		return -EFAULT;
 
-	mutex_lock(&sim->ctl_lock);
+	if (mutex_lock_interruptible(&sim->ctl_lock))
+		return -ERESTARTSYS;
 	switch (cmd) {
 	case TSCPAGE_HVSIM_IOC_MIGRATE:
 		err = hvsim_ctl_migrate(sim, &u.migrate);

@@ -29,6 +29,11 @@
 #define HVSIM_FAULT_PPM			1000
 /* torn on a Hyper-V page: the offset published early, this far behind. */
 #define HVSIM_FAULT_TORN_100NS		10000
+/*
+ * torn: how long the fault's first torn half stays, longer than three of
+ * tscpage's watch periods (100 ms): hvsim_torn_half().
+ */
+#define HVSIM_FAULT_TORN_FIRST_NS	(350 * NSEC_PER_MSEC)
 
 /* From the catalogue, include/uapi/linux/tscpage_hvsim_faults.h. */
 #define HVSIM_ON_PVCLOCK	BIT(TSCPAGE_FORMAT_PVCLOCK)
@@ -85,6 +90,11 @@ static int hvsim_fault_check(const struct hvsim *sim,
 		return -EOPNOTSUPP;
 	if (sim->fault != TSCPAGE_HVSIM_FAULT_NONE)
 		return -EBUSY;
+	/* The faults that notify: refused now, not after a rewrite. */
+	if ((req->fault == TSCPAGE_HVSIM_FAULT_NOTIFY_NOCHANGE ||
+	     req->fault == TSCPAGE_HVSIM_FAULT_NO_ACK) &&
+	    hvsim_notify_busy(sim))
+		return -EBUSY;
 	return 0;
 }
 
@@ -127,6 +137,7 @@ bool hvsim_page_spoiled(const struct hvsim *sim)
 	case TSCPAGE_HVSIM_FAULT_NOTIFY_NOCHANGE:
 	case TSCPAGE_HVSIM_FAULT_CHANGE_NONOTIFY:
 	case TSCPAGE_HVSIM_FAULT_NO_ACK:
+	case TSCPAGE_HVSIM_FAULT_NOTIFY_LATE:
 		return false;
 	default:
 		return true;
@@ -215,6 +226,18 @@ int hvsim_fault_start(struct hvsim *sim,
 	case TSCPAGE_HVSIM_FAULT_NO_ACK:
 		err = hvsim_migrate(sim, &m, 0);
 		break;
+	case TSCPAGE_HVSIM_FAULT_NOTIFY_LATE:
+		/*
+		 * The guest runs on the destination's page, untold, until
+		 * the fault ends: hvsim_fault_stop() sends what it owes.
+		 */
+		err = hvsim_migrate(sim, &m, HVSIM_MIGRATE_NONOTIFY);
+		if (!err) {
+			raw_spin_lock_irqsave(&sim->lock, flags);
+			sim->fault_phase = 1;
+			raw_spin_unlock_irqrestore(&sim->lock, flags);
+		}
+		break;
 	default:
 		break;
 	}
@@ -228,15 +251,21 @@ int hvsim_fault_start(struct hvsim *sim,
 	return 0;
 }
 
-/* Process context, ctl_lock held: end the active fault, page made right. */
+/*
+ * Process context, ctl_lock held: end the active fault, page made right;
+ * notify_late's notification, if its migration was done.
+ */
 void hvsim_fault_stop(struct hvsim *sim)
 {
 	enum tscpage_hvsim_fault f;
 	unsigned long flags;
+	bool owed;
+	int err;
 
 	lockdep_assert_held(&sim->ctl_lock);
 	raw_spin_lock_irqsave(&sim->lock, flags);
 	f = sim->fault;
+	owed = f == TSCPAGE_HVSIM_FAULT_NOTIFY_LATE && sim->fault_phase;
 	switch (f) {
 	case TSCPAGE_HVSIM_FAULT_NONE:
 		raw_spin_unlock_irqrestore(&sim->lock, flags);
@@ -279,6 +308,16 @@ void hvsim_fault_stop(struct hvsim *sim)
 	hvsim_publish(sim);
 	raw_spin_unlock_irqrestore(&sim->lock, flags);
 	pr_info("fault %s ended\n", hvsim_faults[f].name);
+	if (!owed)
+		return;
+	/*
+	 * Busy: a migration meanwhile notified, and its notification is
+	 * still on the way; the guest hears of this one with it.
+	 */
+	err = hvsim_notify(sim, -1);
+	if (err)
+		pr_warn("notify_late: the late notification was not sent (%d)\n",
+			err);
 }
 
 /*
@@ -310,46 +349,60 @@ void hvsim_fault_end_work(struct work_struct *work)
 }
 
 /*
+ * A pseudo-random quarter to three quarters of @period, in ns. sim->lock
+ * held.
+ */
+static u64 hvsim_torn_length(struct hvsim *sim, u64 period)
+{
+	sim->fault_rand = sim->fault_rand * 6364136223846793005ULL +
+			  1442695040888963407ULL;
+	return period / 4 + mul_u64_u32_shr(period / 2, sim->fault_rand >> 32,
+					    32);
+}
+
+/*
  * A torn update: the fields rewritten with no version bump (no sequence
- * change), in two halves half a period apart, so that readers meet the
- * inconsistent pair whether or not the vCPUs run in parallel. pvclock:
- * the new tsc_timestamp first, its system_time later; in between the
- * page is behind by the time since the last anchor. Hyper-V: an offset
- * 1 ms behind first, the right one later.
+ * change), in two halves about half a period apart, so that readers meet
+ * the inconsistent pair whether or not the vCPUs run in parallel.
+ * pvclock: the new tsc_timestamp first, its system_time later; in between
+ * the page is behind by the time since the last anchor. Hyper-V: an
+ * offset 1 ms behind first, the right one later. fault_phase counts the
+ * halves: even ones are torn.
  */
 static void hvsim_torn_half(struct hvsim *sim, ktime_t *next)
 {
 	u64 period = ktime_to_ns(sim->period);
-
 	struct tscpage_pvclock *pv = sim->pvclock;
 	struct tscpage_hvref *hv = sim->hvref;
+	bool torn = !(sim->fault_phase & 1);
 	u64 tsc;
 
 	if (sim->format == TSCPAGE_FORMAT_HVREF) {
-		WRITE_ONCE(hv->tsc_offset, sim->fault_phase ? sim->offset :
-				sim->offset - HVSIM_FAULT_TORN_100NS);
-	} else if (!sim->fault_phase) {
+		WRITE_ONCE(hv->tsc_offset, torn ?
+			   sim->offset - HVSIM_FAULT_TORN_100NS : sim->offset);
+	} else if (torn) {
 		WRITE_ONCE(pv->tsc_timestamp, rdtsc_ordered());
 	} else {
 		tsc = READ_ONCE(pv->tsc_timestamp);
 		WRITE_ONCE(pv->system_time, hvsim_clock_ns(sim, tsc));
 	}
 	/*
-	 * The torn half lasts a pseudo-random quarter to three quarters of
-	 * the period, so that a reader sampling at a fixed rate (the watch,
-	 * every 100 ms on jiffies) does not always land in the same half.
+	 * The first torn half stays HVSIM_FAULT_TORN_FIRST_NS, so that
+	 * tscpage's watch, which looks at the page every 100 ms, meets it
+	 * whatever the vCPUs' scheduling: with every half a fraction of a
+	 * period, drawn at random, the watch still never met one in 3 s on
+	 * 6.12-rt in CI ('torn (3000 ms, format pvclock): distrust 1, 0
+	 * event(s); detected never'), as it had not in 2 s on 6.1 and 6.12
+	 * with the halves of fixed length: under TCG the vCPUs take turns
+	 * in slices longer than the page's period, and the phase the watch
+	 * found was not random. Every later half lasts a pseudo-random
+	 * quarter to three quarters of the period, for readers to race.
 	 */
-	if (!sim->fault_phase) {
-		sim->fault_rand = sim->fault_rand * 6364136223846793005ULL +
-				  1442695040888963407ULL;
-		sim->fault_split = period / 4 +
-				   mul_u64_u32_shr(period / 2,
-						   sim->fault_rand >> 32, 32);
-		*next = ns_to_ktime(sim->fault_split + 1);
-	} else {
-		*next = ns_to_ktime(period - sim->fault_split + 1);
-	}
-	sim->fault_phase ^= 1;
+	if (!sim->fault_phase)
+		*next = ns_to_ktime(max_t(u64, HVSIM_FAULT_TORN_FIRST_NS, period));
+	else
+		*next = ns_to_ktime(hvsim_torn_length(sim, period) + 1);
+	sim->fault_phase++;
 }
 
 /*

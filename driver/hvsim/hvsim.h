@@ -41,7 +41,10 @@
 /* A notification not acknowledged this long counts as an ack timeout. */
 #define HVSIM_ACK_TIMEOUT_MS	1000
 
-/* The blackout of the migrations the change_nonotify and no_ack faults do. */
+/*
+ * The blackout of the migrations the change_nonotify, no_ack and
+ * notify_late faults do.
+ */
 #define HVSIM_FAULT_BLACKOUT_MS	20
 
 /**
@@ -67,9 +70,10 @@
  * @period:      time between rewrites
  * @hold:        hold_us, as a ktime
  * @fault:       the active fault
- * @fault_phase: per-rewrite state of the active fault (torn, stable_flap)
+ * @fault_phase: per-rewrite state of the active fault: torn, the halves
+ *               written; stable_flap, the flag's phase; notify_late, 1
+ *               once its migration is done
  * @fault_rand:  torn: state of the generator that times its halves
- * @fault_split: torn: length of the torn half, in ns
  * @fault_until: when the active fault ends
  * @fault_ns:    stuck_back: the clock when the page got stuck, where it
  *               resumes
@@ -78,6 +82,8 @@
  *               emulation stays on until it is)
  * @notify_seq:  notifications sent; @acked_seq: of those, the last acked
  * @notify_ns:   CLOCK_MONOTONIC when the last notification was delivered
+ * @notify_sent_ns: CLOCK_MONOTONIC when the last one was sent: @ack_watch's
+ *               deadline is HVSIM_ACK_TIMEOUT_MS after it
  * @tsc_khz:     the frequency the simulated host declares
  * @tsc_offset:  cycles every CPU's TSC was moved by migrations
  * @st:          counters for the status ioctl
@@ -121,7 +127,6 @@ struct hvsim {
 	enum tscpage_hvsim_fault fault;
 	unsigned int fault_phase;
 	u64 fault_rand;
-	u64 fault_split;
 	ktime_t fault_until;
 	u64 fault_ns;
 	struct delayed_work fault_end;
@@ -131,6 +136,7 @@ struct hvsim {
 	u64 notify_seq;
 	u64 acked_seq;
 	u64 notify_ns;
+	u64 notify_sent_ns;
 	unsigned int notify_cpu;
 	call_single_data_t csd;
 	atomic_t notify_busy;
@@ -175,6 +181,7 @@ void hvsim_fault_end_work(struct work_struct *work);
 int hvsim_migrate(struct hvsim *sim, const struct tscpage_hvsim_migrate *m,
 		  unsigned int how);
 int hvsim_notify(struct hvsim *sim, int cpu);
+bool hvsim_notify_busy(const struct hvsim *sim);
 int hvsim_desync(struct hvsim *sim, const struct tscpage_hvsim_desync *d);
 bool hvsim_tsc_writes_work(void);
 void hvsim_ack_watch_work(struct work_struct *work);

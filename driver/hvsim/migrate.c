@@ -140,19 +140,38 @@ int hvsim_migrate(struct hvsim *sim, const struct tscpage_hvsim_migrate *m,
 	int err;
 
 	lockdep_assert_held(&sim->ctl_lock);
+	/* Refused before the page changes, not after (UAPI: as it was). */
+	if (!(how & HVSIM_MIGRATE_NONOTIFY) && hvsim_notify_busy(sim))
+		return -EBUSY;
 	atomic_set(&stop.arrived, 0);
 	atomic_set(&stop.failed, 0);
 	err = stop_machine(hvsim_migrate_cpu, &stop, cpu_online_mask);
 	if (err)
 		return err;
+	if (!(how & HVSIM_MIGRATE_NONOTIFY))
+		err = hvsim_notify(sim, m->cpu);
+	/*
+	 * Not a refusal: the guest did move, and was told. The one case the
+	 * UAPI header names where a failed command changed the simulator.
+	 */
 	if (atomic_read(&stop.failed)) {
 		pr_err("migration: %d CPUs could not move their TSC; TSCs may now disagree\n",
 		       atomic_read(&stop.failed));
 		return -EIO;
 	}
-	if (how & HVSIM_MIGRATE_NONOTIFY)
-		return 0;
-	return hvsim_notify(sim, m->cpu);
+	return err;
+}
+
+/*
+ * ctl_lock held. Only hvsim_notify(), under ctl_lock, sets notify_busy;
+ * the IPI only clears it. So a false answer stays true until the caller
+ * notifies: checked first, it refuses a command before anything changed.
+ */
+bool hvsim_notify_busy(const struct hvsim *sim)
+{
+	lockdep_assert_held(&sim->ctl_lock);
+	/* Pairs with the release in hvsim_notify_ipi(). */
+	return atomic_read_acquire(&sim->notify_busy);
 }
 
 /*
@@ -196,6 +215,7 @@ int hvsim_notify(struct hvsim *sim, int cpu)
 	raw_spin_lock_irqsave(&sim->lock, flags);
 	sim->emulating = true;
 	sim->notify_seq++;
+	sim->notify_sent_ns = ktime_get_ns();
 	raw_spin_unlock_irqrestore(&sim->lock, flags);
 
 	err = smp_call_function_single_async(cpu, &sim->csd);
@@ -209,22 +229,44 @@ int hvsim_notify(struct hvsim *sim, int cpu)
 	return 0;
 }
 
-/* Process context (system_wq): a notification left unacknowledged. */
+/*
+ * Process context (system_wq): a notification left unacknowledged.
+ *
+ * The work is queued in jiffies and the deadline is in ktime, as for
+ * hvsim_fault_end_work(): "1 s after the notification" is a promise in
+ * the guest's CLOCK_MONOTONIC, which the jiffies follow only roughly (a
+ * timer wheel expiry can come up to a jiffy early, and a fault that runs
+ * the clock fast moves ktime against them). Early, the work re-arms
+ * itself for what is left.
+ *
+ * Racing hvsim_notify() (which re-arms under ctl_lock, not held here):
+ * whichever mod_delayed_work() comes last sets the delay, and an early
+ * run re-reads the latest notify_sent_ns, so the count is never early.
+ */
 void hvsim_ack_watch_work(struct work_struct *work)
 {
 	struct hvsim *sim = container_of(to_delayed_work(work), struct hvsim,
 					 ack_watch);
 	unsigned long flags;
+	s64 left = 0;
 	u64 seq = 0;
 
 	raw_spin_lock_irqsave(&sim->lock, flags);
 	if (sim->emulating && sim->acked_seq < sim->notify_seq) {
-		sim->st.ack_timeouts++;
-		seq = sim->notify_seq;
-		/* Counted once. */
-		sim->acked_seq = seq;
+		left = (s64)(sim->notify_sent_ns +
+			     HVSIM_ACK_TIMEOUT_MS * NSEC_PER_MSEC -
+			     ktime_get_ns());
+		if (left <= 0) {
+			sim->st.ack_timeouts++;
+			seq = sim->notify_seq;
+			/* Counted once. */
+			sim->acked_seq = seq;
+		}
 	}
 	raw_spin_unlock_irqrestore(&sim->lock, flags);
+	if (left > 0)
+		mod_delayed_work(system_wq, &sim->ack_watch,
+				 msecs_to_jiffies(div_u64(left, NSEC_PER_MSEC) + 1));
 	if (seq)
 		pr_info("notification %llu not acknowledged after %u ms: TSC emulation stays on\n",
 			seq, HVSIM_ACK_TIMEOUT_MS);

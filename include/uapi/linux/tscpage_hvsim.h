@@ -8,8 +8,12 @@
  * field) is -EINVAL, a fault that does not apply to the page's format is
  * -EOPNOTSUPP, a fault while another is active is -EBUSY, a TSC write
  * while the module was loaded without allow_tsc_writes=1 is -EPERM, and
- * -EOPNOTSUPP on a CPU that ignores TSC writes (TSCPAGE_HVSIM_TSC_IGNORED);
- * in every such case the simulator is exactly as it was.
+ * -EOPNOTSUPP on a CPU that ignores TSC writes (TSCPAGE_HVSIM_TSC_IGNORED),
+ * a migration or a notifying fault while the last notification is still
+ * on its way is -EBUSY; in every such case the simulator is exactly as it
+ * was. One failure is not a refusal: MIGRATE's -EIO says the migration
+ * happened (page rewritten, notification sent) but some CPU's TSC did not
+ * move, so the TSCs may now disagree.
  */
 #ifndef _UAPI_LINUX_TSCPAGE_HVSIM_H
 #define _UAPI_LINUX_TSCPAGE_HVSIM_H
@@ -165,7 +169,11 @@ struct tscpage_hvsim_desync {
 					     struct tscpage_hvsim_migrate)
 #define TSCPAGE_HVSIM_IOC_FAULT		_IOW(TSCPAGE_HVSIM_IOC_MAGIC, 0x03, \
 					     struct tscpage_hvsim_fault_req)
-/* Argument: __u32 rewrites per second, 1..100000. */
+/*
+ * Argument: __u32 rewrites per second, 1..100000, and with the module's
+ * hold_us set, at most what keeps the page mid-update less than half the
+ * time (hold_us * rate < 500000); -EINVAL otherwise.
+ */
 #define TSCPAGE_HVSIM_IOC_RATE		_IOW(TSCPAGE_HVSIM_IOC_MAGIC, 0x04, \
 					     __u32)
 #define TSCPAGE_HVSIM_IOC_DESYNC	_IOW(TSCPAGE_HVSIM_IOC_MAGIC, 0x05, \

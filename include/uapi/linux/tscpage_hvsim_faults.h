@@ -44,3 +44,5 @@ TSCPAGE_HVSIM_FAULT(ANCHOR_AHEAD, "anchor_ahead", PVCLOCK, NONE,
 		    "tsc_timestamp ahead of every CPU's TSC, the time unchanged")
 TSCPAGE_HVSIM_FAULT(STUCK_BACK, "stuck_back", BOTH, NONE,
 		    "stuck mid-update, then resumes where it stuck (time hidden)")
+TSCPAGE_HVSIM_FAULT(NOTIFY_LATE, "notify_late", BOTH, NONE,
+		    "a migration whose notification comes when the fault ends")
