@@ -14,7 +14,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,13 +92,14 @@ static void print_row(const char *what, const struct series *s,
 		       net(s->p999, r) / 10.0, net(s->max, r) / 10.0);
 }
 
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f, "usage: %s [--iterations N]  (1000..1000000, default 100000)\n",
+		prog);
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "iterations", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct result res[MAX_SOURCES] = { 0 };
 	char avail[512], prev[CLOCKSOURCE_NAME_MAX], now[CLOCKSOURCE_NAME_MAX];
 	uint64_t n = 100000;
@@ -108,22 +108,14 @@ int main(int argc, char **argv)
 	bool refused;
 	char *tok, *save;
 	int c, err;
+	const struct arg_spec specs[] = {
+		ARG_U64("iterations", 'n', &n, 1000, 1000000),
+		ARG_END,
+	};
 
-	while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			if (!arg_u64(argv[0], "iterations", optarg, 1000,
-				     1000000, &n))
-				return KSFT_FAIL;
-			break;
-		case 'h':
-			printf("usage: %s [--iterations N]  (1000..1000000, default 100000)\n",
-			       argv[0]);
-			return KSFT_PASS;
-		default:
-			return KSFT_FAIL;
-		}
-	}
+	c = args_parse(argc, argv, specs, usage);
+	if (c >= 0)
+		return c;
 
 	ksft_print_header();
 	if (sysfs_read_line(AVAILABLE, avail, sizeof(avail)) ||

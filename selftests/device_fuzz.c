@@ -24,11 +24,13 @@
  * the kernel's): "# seed N" comes first, then the command line that
  * replays it.
  *
- * Never blocks for long: every read() runs under a 1-4 ms per-thread timer
- * whose signal interrupts it, polls wait 0-2 ms, and the simulator is only
- * asked for short faults and blackouts, spaced so that tscpage never sees
- * its page unusable long enough to withdraw its clocksource. A call that
- * does not return within STALL_S is reported, and the program bails out.
+ * Never blocks for long: one call in WAIT_ONE_IN may wait, a read() under
+ * a 1-4 ms per-thread timer whose signal interrupts it, a poll 0-2 ms (the
+ * others ask for less than an event, or poll without a timeout); and the
+ * simulator is only asked for short faults and blackouts, spaced so that
+ * tscpage never sees its page unusable long enough to withdraw its
+ * clocksource. A call that does not return within STALL_S is reported,
+ * and the program bails out.
  * At the end it ends any fault, puts back the simulator's update rate and
  * (--reload) leaves both modules loaded as they were at the start.
  *
@@ -46,7 +48,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
@@ -74,6 +75,7 @@
 
 #include "kselftest.h"
 #include "args.h"
+#include "cpus.h"
 #include "kmod.h"
 #include "sysfs_file.h"
 
@@ -101,6 +103,21 @@
 #define FORK_WAIT_MS	2000
 #define STALL_S		60
 #define SHOW_MAX	5	/* violations printed per check */
+/*
+ * Calls that may wait for an event: one in WAIT_ONE_IN. A wait lasts until
+ * its timer or timeout, tens of ms in a debug kernel's TCG guest, where
+ * it was most of the run's time once /dev/tscpage stayed loaded.
+ */
+#define WAIT_ONE_IN	8
+/*
+ * --reload: how long a loaded module stays, and the workers' longest stop.
+ * A load is a second of guest CPU on the debug kernel, taken from the
+ * workers (TCG runs a guest's vCPUs in one host thread): at 50-400 ms the
+ * loads were most of the run's time (565 in 1043 s).
+ */
+#define LOADED_MIN_MS	250
+#define LOADED_MAX_MS	1000
+#define QUIET_MS	5000
 /*
  * The simulator's mischief, spaced: at most one migration per
  * MIGRATE_GAP_MS (each stops every CPU); one fault at a time, at most
@@ -219,10 +236,22 @@ struct worker {
 static long page_size;
 static uint64_t max_calls;
 static unsigned int nthreads = 4;
-static int ncpus, cpus[CPU_SETSIZE];	/* the CPUs we may run on */
+static unsigned int ncpus;
+static int *cpus;	/* the CPUs we may run on */
 static atomic_uint_fast64_t claimed, done;
 static atomic_bool stop_reload;
 static atomic_uint drain_gen;
+/*
+ * quiesce: the reload thread is about to unload tscpage_hvsim, which any
+ * open file or mapping of either device pins (tscpage's pin tscpage, which
+ * pins the simulator). It sets quiesce, then moves drain_gen on; a worker
+ * that sees the new generation drains, counts itself in quiet and opens
+ * nothing until quiesce is off again. A finished worker counts for good.
+ * All sequentially consistent: a worker that sees the generation sees
+ * quiesce, and the reload thread sees quiet only after the worker drained.
+ */
+static atomic_bool quiesce;
+static atomic_uint quiet;
 static atomic_int pool[POOL_FDS];
 static atomic_uint_fast64_t ck_seen[N_CHECKS], ck_fail[N_CHECKS];
 static atomic_int_fast64_t migrate_gate, fault_gate;
@@ -749,7 +778,8 @@ static bool fault_spoils(uint32_t f)
 	return f != TSCPAGE_HVSIM_FAULT_NONE &&
 	       f != TSCPAGE_HVSIM_FAULT_NOTIFY_NOCHANGE &&
 	       f != TSCPAGE_HVSIM_FAULT_CHANGE_NONOTIFY &&
-	       f != TSCPAGE_HVSIM_FAULT_NO_ACK;
+	       f != TSCPAGE_HVSIM_FAULT_NO_ACK &&
+	       f != TSCPAGE_HVSIM_FAULT_NOTIFY_LATE;
 }
 
 static bool make_fault(struct worker *w, struct tscpage_hvsim_fault_req *r,
@@ -1279,18 +1309,25 @@ static void op_read(struct worker *w, int fd, const struct own_fd *f,
 	size_t counts[] = { 0, 1, 7, ev - 1, ev, ev + 1, 2 * ev, 3 * ev,
 		page_size + 1, 2 * page_size, 1UL << 30, SIZE_MAX };
 	off_t offs[] = { 0, 1, page_size, -1, INT64_MAX };
+	/* Less than one event: refused at once, by events.c, never waits. */
+	const size_t short_counts[] = { 0, 1, 7, ev - 1 };
 	enum dev dev = f ? f->dev : D_POOL;
 	enum ptr kind = rnd(w, 3) ? P_GOOD : rnd(w, N_PTRS);
-	size_t count = PICK(w, counts), total = 0;
+	bool may_wait = !f || f->dev != D_TP || (f->flags & O_NONBLOCK) ||
+			!rnd(w, WAIT_ONE_IN);
+	size_t count = may_wait ? PICK(w, counts) : PICK(w, short_counts);
+	size_t total = 0;
 	struct iovec iov[4];
-	int n = 1 + rnd(w, 4), i;
+	int n = may_wait ? 1 + rnd(w, 4) : 1, i;
 	char *p = ptr_of(w, kind, count < 4096 ? count : 4096);
 	ssize_t ret;
 	int err;
 
 	if (op == OP_READV)
 		for (i = 0; i < n; i++) {
-			iov[i].iov_len = PICK(w, counts) % (3 * ev + 2);
+			iov[i].iov_len = may_wait ?
+					 PICK(w, counts) % (3 * ev + 2) :
+					 PICK(w, short_counts);
 			iov[i].iov_base = ptr_of(w, kind, iov[i].iov_len);
 			total += iov[i].iov_len;
 		}
@@ -1371,7 +1408,7 @@ static short poll_events(struct worker *w)
 static void op_poll(struct worker *w, bool ppoll_it)
 {
 	struct pollfd pfd[3];
-	struct timespec ts = { 0, rnd(w, 2000001) };
+	struct timespec ts = { 0, rnd(w, WAIT_ONE_IN) ? 0 : rnd(w, 2000001) };
 	enum dev dev = D_POOL;
 	int n = 1 + rnd(w, 3), i, ret;
 	struct own_fd *f;
@@ -1383,7 +1420,8 @@ static void op_poll(struct worker *w, bool ppoll_it)
 		if (f && n == 1)
 			dev = f->dev;
 	}
-	ret = ppoll_it ? ppoll(pfd, n, &ts, NULL) : poll(pfd, n, rnd(w, 3));
+	ret = ppoll_it ? ppoll(pfd, n, &ts, NULL) :
+			 poll(pfd, n, rnd(w, WAIT_ONE_IN) ? 0 : rnd(w, 3));
 	tally(w, ppoll_it ? OP_PPOLL : OP_POLL, dev, ret < 0 ? errno : 0);
 }
 
@@ -1397,7 +1435,8 @@ static void op_epoll(struct worker *w, struct own_fd *f)
 	tally(w, OP_EPOLL, f->dev,
 	      epoll_ctl(w->epfd, 1 + rnd(w, 3), f->fd, &ev) ? errno : 0);
 	tally(w, OP_EPOLL, f->dev,
-	      epoll_wait(w->epfd, out, 8, rnd(w, 3)) < 0 ? errno : 0);
+	      epoll_wait(w->epfd, out, 8,
+			 rnd(w, WAIT_ONE_IN) ? 0 : rnd(w, 3)) < 0 ? errno : 0);
 }
 
 /* Both files are noop_llseek: the position is 0, whatever is asked. */
@@ -1683,8 +1722,15 @@ static void *worker_fn(void *arg)
 		if (atomic_load(&drain_gen) != w->gen) {
 			w->gen = atomic_load(&drain_gen);
 			drain(w);
-			/* Staggered: all let go at once, sometimes. */
-			sleep_us(rnd(w, 3000));
+			if (atomic_load(&quiesce)) {
+				atomic_fetch_add(&quiet, 1);
+				while (atomic_load(&quiesce))
+					sleep_us(500);
+				atomic_fetch_sub(&quiet, 1);
+			} else {
+				/* Staggered: all let go at once, sometimes. */
+				sleep_us(rnd(w, 3000));
+			}
 		}
 		one_call(w);
 		atomic_store(&w->cur_op, OP_IDLE);
@@ -1692,6 +1738,7 @@ static void *worker_fn(void *arg)
 	}
 
 	drain(w);
+	atomic_fetch_add(&quiet, 1);
 	timer_delete(w->timer);
 	close(w->epfd);
 	munmap(w->scratch, 4 * page_size);
@@ -1823,34 +1870,85 @@ static bool modules_restored(void)
 }
 
 /*
- * --reload: every few ms ask the workers to let go of their files
- * (drain_gen), and unload tscpage while they open new ones; now and then
- * tscpage_hvsim too, loaded back in a random format. Modules are loaded
- * back in order, the simulator first, so that tscpage finds the provider
- * it had. At the end, both as at the start, retried for up to 30 s.
+ * Every worker drained and waiting (quiesce), or false after QUIET_MS.
+ * The caller turns quiesce off again either way.
+ */
+static bool workers_quiet(void)
+{
+	int64_t end = now_ns() + QUIET_MS * 1000000LL;
+
+	atomic_store(&quiesce, true);
+	atomic_fetch_add(&drain_gen, 1);
+	while (atomic_load(&quiet) < nthreads) {
+		if (now_ns() > end)
+			return false;
+		sleep_us(500);
+	}
+	return true;
+}
+
+/* A random wait of LOADED_MIN_MS to LOADED_MAX_MS after a load. */
+static void stay_loaded(uint64_t *rng)
+{
+	sleep_us((LOADED_MIN_MS + rnd64(rng) %
+		  (LOADED_MAX_MS - LOADED_MIN_MS)) * 1000);
+}
+
+/*
+ * --reload: unload tscpage while the workers open new files (drain_gen
+ * asks them to let go of theirs first), leave it out for 2-10 ms of opens
+ * that race its absence and its load, and load it back for a while
+ * (stay_loaded(), so that most calls find it there: a load takes over a
+ * second on a debug kernel). After every three, both modules instead:
+ * tscpage_hvsim cannot go while any file or mapping pins it, so the
+ * workers stop (workers_quiet()) while the two are unloaded, and race the
+ * loads again; the simulator comes back in a random format. Modules are
+ * loaded back in order, the simulator first, so that tscpage finds the
+ * provider it had. At the end, both as at the start, retried for 30 s.
  */
 static void *reload_fn(void *arg)
 {
 	static const char *const formats[] = { "pvclock", "hvref" };
 	uint64_t rng = *(uint64_t *)arg;
 	struct module *hv = &mods[0], *tp = &mods[1];
+	unsigned int tp_only = 0;	/* tscpage reloads since the last both */
 	int64_t end;
 
 	while (!atomic_load(&stop_reload)) {
-		sleep_us(2000 + rnd64(&rng) % 8000);
 		if (hv->at_start && !kmod_loaded(hv->name)) {
-			mod_load(hv, formats[rnd64(&rng) % 2]);
+			if (!mod_load(hv, formats[rnd64(&rng) % 2]) &&
+			    !tp->at_start)
+				stay_loaded(&rng);
 			continue;
 		}
 		if (tp->at_start && !kmod_loaded(tp->name)) {
-			mod_load(tp, NULL);
+			if (!mod_load(tp, NULL))
+				stay_loaded(&rng);
+			continue;
+		}
+		if (hv->at_start && (!tp->at_start || tp_only >= 3)) {
+			if (workers_quiet() &&
+			    (!tp->at_start || !unload_retry(tp)))
+				unload_retry(hv);
+			atomic_store(&quiesce, false);
+			tp_only = 0;
+			continue;
+		}
+		if (!tp->at_start) {		/* neither was loaded */
+			sleep_us(10000);
 			continue;
 		}
 		atomic_fetch_add(&drain_gen, 1);
-		if (tp->at_start && unload_retry(tp))
+		/*
+		 * Refused (a worker's file or mapping still pins it): not a
+		 * reload, and no reason to stop every worker for the next.
+		 */
+		if (unload_retry(tp)) {
+			sleep_us(1000 + rnd64(&rng) % 4000);
 			continue;
-		if (hv->at_start && (!tp->at_start || !(rnd64(&rng) % 4)))
-			unload_retry(hv);
+		}
+		tp_only++;
+		sleep_us(2000 + rnd64(&rng) % 8000);
 	}
 
 	end = now_ns() + 30000000000LL;
@@ -1969,15 +2067,6 @@ static void hvsim_tidy(void)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "seed", required_argument, NULL, 's' },
-		{ "calls", required_argument, NULL, 'c' },
-		{ "threads", required_argument, NULL, 't' },
-		{ "reload", no_argument, NULL, 'r' },
-		{ "module-dir", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	static uint64_t errs[N_DEVS][N_OPS][N_ERRB];
 	struct sigaction sa = { .sa_handler = fault_handler };
 	uint64_t seed, u, last = 0, next_mark, reload_seed;
@@ -1989,49 +2078,27 @@ int main(int argc, char **argv)
 	unsigned int i;
 	int opt, fd, d, e;
 	struct timespec ts;
-	cpu_set_t set;
+	const struct arg_spec specs[] = {
+		ARG_U64("seed", 0, &seed, 0, UINT64_MAX),
+		ARG_U64("calls", 0, &max_calls, 1, 1000000000000ULL),
+		ARG_U64("threads", 0, &u, 1, MAX_THREADS),
+		ARG_FLAG("reload", 0, &reload),
+		ARG_STR("module-dir", 0, &module_dir),
+		ARG_END,
+	};
 
 	max_calls = 1000000;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	seed = ((uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) ^
 	       ((uint64_t)getpid() << 40);
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 's':
-			if (!arg_u64(argv[0], "seed", optarg, 0, UINT64_MAX,
-				     &seed))
-				return KSFT_FAIL;
-			break;
-		case 'c':
-			if (!arg_u64(argv[0], "calls", optarg, 1, 1000000000000ULL,
-				     &max_calls))
-				return KSFT_FAIL;
-			break;
-		case 't':
-			if (!arg_u64(argv[0], "threads", optarg, 1, MAX_THREADS,
-				     &u))
-				return KSFT_FAIL;
-			nthreads = u;
-			break;
-		case 'r':
-			reload = true;
-			break;
-		case 'm':
-			module_dir = optarg;
-			kmod_set_dir(optarg);
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return KSFT_PASS;
-		default:
-			usage(stderr, argv[0]);
-			return KSFT_FAIL;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr, argv[0]);
-		return KSFT_FAIL;
-	}
+	u = 0;
+	opt = args_parse(argc, argv, specs, usage);
+	if (opt >= 0)
+		return opt;
+	if (u)
+		nthreads = u;
+	if (module_dir)
+		kmod_set_dir(module_dir);
 
 	ksft_print_header();
 	ksft_print_msg("seed %" PRIu64 "\n", seed);
@@ -2040,11 +2107,7 @@ int main(int argc, char **argv)
 		       reload ? " --reload" : "", module_dir ? " --module-dir " : "",
 		       module_dir ? module_dir : "");
 	page_size = sysconf(_SC_PAGESIZE);
-	if (sched_getaffinity(0, sizeof(set), &set))
-		ksft_exit_fail_perror("sched_getaffinity");
-	for (i = 0; i < CPU_SETSIZE; i++)
-		if (CPU_ISSET(i, &set))
-			cpus[ncpus++] = i;
+	cpus = cpus_allowed(&ncpus);
 	for (d = 0, e = 0; d < 2; d++)
 		if (access(dev_paths[d], F_OK) && ++e)
 			ksft_print_msg("%s: %s: its opens will fail\n",

@@ -24,7 +24,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +80,8 @@ static const struct row rows[] = {
 	  "a notification alone: nothing may fire" },
 	{ TSCPAGE_HVSIM_FAULT_NO_ACK, PV | HV, 300, 0, { }, 0,
 	  "a 20 ms migration, clock continuous: nothing may fire" },
+	{ TSCPAGE_HVSIM_FAULT_NOTIFY_LATE, PV | HV, 600, 0, { }, 0,
+	  "a 20 ms migration told 600 ms late: nothing may fire" },
 	/*
 	 * The page stuck 400 ms, then resuming where it stuck: the kernel
 	 * went on by extrapolating (fallback reads, published to the
@@ -328,61 +329,40 @@ static void usage(FILE *f, const char *prog)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "sweep", no_argument, NULL, 's' },
-		{ "max-jump-ms", required_argument, NULL, 'J' },
-		{ "events", required_argument, NULL, 'e' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct line lines[NROWS];
-	char prev[CLOCKSOURCE_NAME_MAX], clean_fired[1024];
+	struct clock_takeover clock;
+	char clean_fired[1024];
 	struct tscpage_hvsim_status st;
 	struct warp_result *res;
 	unsigned int i, nrows = 0, nl = 0;
 	bool do_sweep = false;
-	uint64_t v;
+	uint64_t max_jump_ms, events = 2;
 	int opt, tp;
+	const struct arg_spec specs[] = {
+		ARG_FLAG("sweep", 0, &do_sweep),
+		ARG_U64("max-jump-ms", 0, &max_jump_ms, 50, 10000),
+		ARG_U64("events", 0, &events, 0, 1000),
+		ARG_END,
+	};
 
 	warp_opts_default(&base);
-	base.print_events = 2;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 's':
-			do_sweep = true;
-			break;
-		case 'J':
-			if (!arg_u64(argv[0], "max-jump-ms", optarg, 50, 10000, &v))
-				return KSFT_FAIL;
-			base.max_jump_ms = v;
-			break;
-		case 'e':
-			if (!arg_u64(argv[0], "events", optarg, 0, 1000, &v))
-				return KSFT_FAIL;
-			base.print_events = v;
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return KSFT_PASS;
-		default:
-			usage(stderr, argv[0]);
-			return KSFT_FAIL;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr, argv[0]);
-		return KSFT_FAIL;
-	}
+	max_jump_ms = base.max_jump_ms;
+	opt = args_parse(argc, argv, specs, usage);
+	if (opt >= 0)
+		return opt;
+	base.max_jump_ms = max_jump_ms;
+	base.print_events = events;
 
 	ksft_print_header();
 	hv = hvsim_open(&tp, &st);
 	for (i = 0; i < NROWS; i++)
 		nrows += !!(rows[i].formats & (1u << st.format));
-	ksft_set_plan(2 + nrows + (do_sweep ? 1 + NSWEEP : 0));
+	/* The sweep: its clean run, then each step. */
+	ksft_set_plan(CLOCK_TAKEOVER_RESULTS + nrows + (do_sweep ? 1 + NSWEEP : 0));
 	res = malloc(sizeof(*res));
 	if (!res)
 		ksft_exit_fail_msg("out of memory\n");
-	take_clock(prev, sizeof(prev));
+	take_clock(&clock);
 	ksft_print_msg("page %s; jump threshold %g ms, rate %g ppm, tsc_step %g us\n",
 		       format_name(st.format), base.max_jump_ms, base.max_ppm,
 		       base.max_step_us);
@@ -462,7 +442,7 @@ int main(int argc, char **argv)
 		sweep(res);
 	}
 	free(res);
-	give_clock(prev);
+	give_clock(&clock);
 	close(tp);
 	close(hv);
 	ksft_finished();

@@ -33,7 +33,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -180,6 +179,11 @@ static bool distrust_is(uint64_t want, unsigned int wait_ms)
 	}
 }
 
+/*
+ * Its results: distrust set, the scope then, 1 refused, 0 clearing it, the
+ * scope after.
+ */
+#define DISTRUST_RESULTS	5
 static void check_distrust(int hv, unsigned int ms)
 {
 	struct tscpage_hvsim_fault_req req = {
@@ -220,39 +224,20 @@ static void usage(FILE *f, const char *argv0)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "ms", required_argument, NULL, 'm' },
-		{ "distrust", no_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ }
-	};
-	char prev[CLOCKSOURCE_NAME_MAX];
+	struct clock_takeover clock;
 	uint64_t ms = 500;
 	struct tscpage_hvsim_status st;
 	bool distrust = false;
 	int c, hv = -1, tp;
+	const struct arg_spec specs[] = {
+		ARG_U64("ms", 0, &ms, 100, 10000),
+		ARG_FLAG("distrust", 0, &distrust),
+		ARG_END,
+	};
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			if (!arg_u64(argv[0], "ms", optarg, 100, 10000, &ms))
-				return KSFT_FAIL;
-			break;
-		case 'd':
-			distrust = true;
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return KSFT_PASS;
-		default:
-			usage(stderr, argv[0]);
-			return KSFT_FAIL;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr, argv[0]);
-		return KSFT_FAIL;
-	}
+	c = args_parse(argc, argv, specs, usage);
+	if (c >= 0)
+		return c;
 	ksft_print_header();
 	if (geteuid())
 		ksft_exit_skip("debugfs and current_clocksource need root\n");
@@ -263,13 +248,14 @@ int main(int argc, char **argv)
 		hv = hvsim_open(&tp, &st);
 		close(tp);
 	}
-	ksft_set_plan(4 + (distrust ? 5 : 0));
-	take_clock(prev, sizeof(prev));
+	/* check_hyperv_trusted() and check_scope() as loaded: 2. */
+	ksft_set_plan(CLOCK_TAKEOVER_RESULTS + 2 + (distrust ? DISTRUST_RESULTS : 0));
+	take_clock(&clock);
 	check_hyperv_trusted();
 	check_scope("as loaded", ms);
 	if (distrust)
 		check_distrust(hv, ms);
-	give_clock(prev);
+	give_clock(&clock);
 	if (hv >= 0)
 		close(hv);
 	ksft_finished();

@@ -30,7 +30,6 @@
 #include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -211,12 +210,6 @@ static void usage(FILE *f, const char *prog)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "reloads", required_argument, NULL, 'r' },
-		{ "self-test", no_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	char bad[1024], base_bad[1024] = "", first_bad[1024] = "";
 	char params[192], end_bad[1024];
 	uint64_t reloads = 20, v, i;
@@ -225,29 +218,15 @@ int main(int argc, char **argv)
 	uint64_t done = 0;
 	struct tscpage_info info;
 	bool self_test = false, kvm, others;
+	const struct arg_spec specs[] = {
+		ARG_U64("reloads", 'r', &reloads, 0, 1000),
+		ARG_FLAG("self-test", 't', &self_test),
+		ARG_END,
+	};
 
-	while ((opt = getopt_long(argc, argv, "r:th", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'r':
-			if (!arg_u64(argv[0], "reloads", optarg, 0, 1000,
-				     &reloads))
-				return KSFT_FAIL;
-			break;
-		case 't':
-			self_test = true;
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return KSFT_PASS;
-		default:
-			usage(stderr, argv[0]);
-			return KSFT_FAIL;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr, argv[0]);
-		return KSFT_FAIL;
-	}
+	opt = args_parse(argc, argv, specs, usage);
+	if (opt >= 0)
+		return opt;
 
 	ksft_print_header();
 	if (geteuid())
@@ -291,6 +270,7 @@ int main(int argc, char **argv)
 	kvm = kmod_loaded("kvm");
 	ksft_print_msg("%d CPUs; kvm %s (it takes the callback itself when nested on Hyper-V)\n",
 		       ncpus, kvm ? "is loaded" : "is not loaded");
+	/* Loaded, the reloads, after them. */
 	ksft_set_plan(3);
 
 	loaded_set = read_all(bad, sizeof(bad));

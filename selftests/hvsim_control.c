@@ -32,7 +32,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -44,10 +43,10 @@
 #include <unistd.h>
 
 #include "kselftest.h"
+#include "as_nobody.h"
 #include "hvsim_util.h"
 #include "sysfs_file.h"
 
-#define NOBODY		65534
 #define CTL_PATH	"/opt/tscpage/bin/tscpage-ctl"
 #define CPU_DIR		"/sys/devices/system/cpu/"
 /* How long notifications may take to be acknowledged. */
@@ -222,6 +221,8 @@ static void build_cases(uint32_t format, bool tsc_writes, int ncpu,
 		  EINVAL);
 	add_fault("fault stuck_back arg 1", TSCPAGE_HVSIM_FAULT_STUCK_BACK, 100,
 		  1, EINVAL);
+	add_fault("fault notify_late arg 1", TSCPAGE_HVSIM_FAULT_NOTIFY_LATE,
+		  100, 1, EINVAL);
 	if (format == TSCPAGE_FORMAT_PVCLOCK) {
 		add_fault("fault stuck_odd arg 1", TSCPAGE_HVSIM_FAULT_STUCK_ODD,
 			  100, 1, EINVAL);
@@ -368,7 +369,8 @@ static void run_case(const struct ioc_case *c)
 	judge(c->what, got, c->want, c->also, &before, &after);
 }
 
-/* A second fault while one is active: EBUSY. 2 results. */
+/* A second fault while one is active: EBUSY. */
+#define BUSY_RESULTS	2
 static void check_busy(void)
 {
 	struct tscpage_hvsim_fault_req first = {
@@ -436,8 +438,8 @@ static int cpu_set_online(int cpu, bool on)
 /*
  * A migration's notification to an offline CPU: EINVAL. Uses a possible
  * CPU that is offline, else takes the highest one offline for the moment.
- * 1 result.
  */
+#define OFFLINE_RESULTS	1
 static void check_offline(int ncpu)
 {
 	struct tscpage_hvsim_migrate m = mig_ok;
@@ -473,55 +475,43 @@ static void check_offline(int ncpu)
 	judge(what, got, EINVAL, EINVAL, &before, &after);
 }
 
-/* The errno of open(@flags) as uid and gid NOBODY, in a child. */
+/* As NOBODY (as_nobody()): the errno of open(*@arg), 0 if it opened. */
+static void open_flags(void *out, const void *arg)
+{
+	int fd = open(HVSIM_DEV, *(const int *)arg | O_CLOEXEC);
+
+	*(int *)out = fd < 0 ? errno : 0;
+}
+
+/* The errno of open(@flags) as NOBODY; negative: dropping root failed. */
 static int open_as_nobody(int flags)
 {
-	int pipefd[2], status, err = EIO;
-	pid_t pid;
+	int got, err = as_nobody(open_flags, &flags, &got, sizeof(got));
 
-	if (pipe(pipefd))
-		ksft_exit_fail_perror("pipe");
-	pid = fork();
-	if (pid < 0)
-		ksft_exit_fail_perror("fork");
-	if (!pid) {
-		int fd;
-
-		close(pipefd[0]);
-		if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY)) {
-			err = -errno;	/* negative: dropping root failed */
-		} else {
-			fd = open(HVSIM_DEV, flags | O_CLOEXEC);
-			err = fd < 0 ? errno : 0;
-		}
-		_exit(write(pipefd[1], &err, sizeof(err)) == sizeof(err) ? 0 : 1);
-	}
-	close(pipefd[1]);
-	if (read(pipefd[0], &err, sizeof(err)) != sizeof(err))
-		err = EIO;
-	close(pipefd[0]);
-	waitpid(pid, &status, 0);
-	return err;
+	return err ? err : got;
 }
+
+/* Opens as nobody, each a result. */
+static const struct { int flags; const char *name; } nobody_opens[] = {
+	{ O_RDWR, "O_RDWR" }, { O_RDONLY, "O_RDONLY" },
+};
+#define NOBODY_RESULTS	(sizeof(nobody_opens) / sizeof(nobody_opens[0]))
 
 static void check_nobody(void)
 {
-	static const struct { int flags; const char *name; } opens[] = {
-		{ O_RDWR, "O_RDWR" }, { O_RDONLY, "O_RDONLY" },
-	};
 	unsigned int i;
 	int err;
 
-	for (i = 0; i < 2; i++) {
-		err = open_as_nobody(opens[i].flags);
+	for (i = 0; i < NOBODY_RESULTS; i++) {
+		err = open_as_nobody(nobody_opens[i].flags);
 		if (err < 0)
 			ksft_test_result_fail("open %s as uid %d: dropping root: %s\n",
-					      opens[i].name, NOBODY,
+					      nobody_opens[i].name, NOBODY,
 					      errname(-err));
 		else
 			ksft_test_result(err == EACCES || err == EPERM,
 					 "open %s as uid %d: %s (expected EACCES or EPERM)\n",
-					 opens[i].name, NOBODY,
+					 nobody_opens[i].name, NOBODY,
 					 err ? errname(err) : "OPENED");
 	}
 }
@@ -641,7 +631,9 @@ int main(int argc, char **argv)
 	ksft_print_msg("%s page, allow_tsc_writes=%d, %d possible CPUs: %u refusals\n",
 		       format_name(st.format), tsc_writes, ncpu, ncases);
 
-	ksft_set_plan(1 + ncases + 1 + 2 + 2 + N_CTL);
+	/* STATUS, then each refusal, then the checks below. */
+	ksft_set_plan(1 + ncases + OFFLINE_RESULTS + BUSY_RESULTS +
+		      NOBODY_RESULTS + N_CTL);
 	zero = true;
 	for (i = 0; i < 4; i++)
 		zero &= !st.reserved[i];

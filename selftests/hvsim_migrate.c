@@ -31,7 +31,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
@@ -49,6 +48,7 @@
 #include "kselftest.h"
 #include "args.h"
 #include "clocksource_sysfs.h"
+#include "cpus.h"
 #include "hvsim_util.h"
 
 /*
@@ -148,13 +148,10 @@ static void track(struct track *t, uint64_t v)
 static void *hammer_fn(void *arg)
 {
 	struct hammer *h = arg;
-	cpu_set_t set;
 	uint64_t p;
 	int err;
 
-	CPU_ZERO(&set);
-	CPU_SET(h->cpu, &set);
-	h->err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	h->err = cpu_pin(h->cpu);
 	pthread_barrier_wait(&start);
 	if (h->err)
 		return NULL;
@@ -347,6 +344,9 @@ static void print_stats(const struct migration *m, uint64_t n,
 	}
 }
 
+/* The results on the migrations as a whole, in the order main() gives them. */
+enum { R_DONE, R_NOTIFIED, R_ACKED, R_ORDER, N_MIGRATION_RESULTS };
+
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
@@ -420,53 +420,26 @@ static void migrate_one(int hv, int tp, struct migration *m)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "count", required_argument, NULL, 'n' },
-		{ "blackout-ms", required_argument, NULL, 'b' },
-		{ "duration-slack-ms", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	uint64_t count = 100, blackout_ms = 20, slack_ms = GAP_SLACK_MS_DEFAULT;
-	char prev[CLOCKSOURCE_NAME_MAX];
+	struct clock_takeover clock;
 	struct tscpage_hvsim_status st0, st1;
 	struct migration *mig;
 	struct tscpage_info info;
 	struct hammer *h;
-	unsigned int n = 0, i;
+	unsigned int n, i;
 	uint64_t k, bad;
-	int opt, err, hv, tp;
-	cpu_set_t set;
+	int opt, err, hv, tp, *cpus;
 	void *map;
+	const struct arg_spec specs[] = {
+		ARG_U64("count", 'n', &count, 1, 100000),
+		ARG_U64("blackout-ms", 'b', &blackout_ms, 0, TSCPAGE_HVSIM_BLACKOUT_MS_MAX),
+		ARG_U64("duration-slack-ms", 's', &slack_ms, 0, 60000),
+		ARG_END,
+	};
 
-	while ((opt = getopt_long(argc, argv, "n:b:s:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'n':
-			if (!arg_u64(argv[0], "count", optarg, 1, 100000, &count))
-				return KSFT_FAIL;
-			break;
-		case 'b':
-			if (!arg_u64(argv[0], "blackout-ms", optarg, 0,
-				     TSCPAGE_HVSIM_BLACKOUT_MS_MAX, &blackout_ms))
-				return KSFT_FAIL;
-			break;
-		case 's':
-			if (!arg_u64(argv[0], "duration-slack-ms", optarg, 0,
-				     60000, &slack_ms))
-				return KSFT_FAIL;
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return KSFT_PASS;
-		default:
-			usage(stderr, argv[0]);
-			return KSFT_FAIL;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr, argv[0]);
-		return KSFT_FAIL;
-	}
+	opt = args_parse(argc, argv, specs, usage);
+	if (opt >= 0)
+		return opt;
 	blackout_ns = blackout_ms * 1000000;
 
 	ksft_print_header();
@@ -479,18 +452,18 @@ int main(int argc, char **argv)
 	page = map;
 	page_format = info.format;
 
-	if (sched_getaffinity(0, sizeof(set), &set))
-		ksft_exit_fail_perror("sched_getaffinity");
-	h = calloc(CPU_COUNT(&set), sizeof(*h));
+	cpus = cpus_allowed(&n);
+	h = calloc(n, sizeof(*h));
 	mig = calloc(count, sizeof(*mig));
 	if (!h || !mig)
 		ksft_exit_fail_perror("calloc");
-	for (i = 0; i < CPU_SETSIZE; i++)
-		if (CPU_ISSET(i, &set))
-			h[n++].cpu = i;
+	for (i = 0; i < n; i++)
+		h[i].cpu = cpus[i];
+	free(cpus);
 
-	ksft_set_plan(n + 8);
-	take_clock(prev, sizeof(prev));
+	/* Each clock's, each hammer thread's gap, the migrations'. */
+	ksft_set_plan(CLOCK_TAKEOVER_RESULTS + N_CLOCKS + n + N_MIGRATION_RESULTS);
+	take_clock(&clock);
 	ksft_print_msg("%" PRIu64 " migrations of %" PRIu64 " ms blackout over a %s page, declared tsc_khz %u +/- 1%%, generation %" PRIu64 " at start, %u hammer threads\n",
 		       count, blackout_ms, format_name(page_format),
 		       st0.tsc_khz, (uint64_t)info.generation, n);
@@ -545,7 +518,7 @@ int main(int argc, char **argv)
 	if (!hvsim_status(hv, &st1))
 		hvsim_status_print("hvsim at end", &st1);
 
-	give_clock(prev);
+	give_clock(&clock);
 	munmap(map, sysconf(_SC_PAGESIZE));
 	close(tp);
 	close(hv);

@@ -262,26 +262,6 @@ int debugfs_counter(const char *name, uint64_t *val)
 	return errno || end == buf || *end ? -EPROTO : 0;
 }
 
-bool hand_back(const char *prev, const char *tested, char *msg, size_t size)
-{
-	char now[CLOCKSOURCE_NAME_MAX];
-	bool refused;
-	int err;
-
-	err = clocksource_restore(prev, now, sizeof(now), &refused);
-	if (err) {
-		snprintf(msg, size, "previous clocksource %s restored: %s",
-			 prev, errname(-err));
-		return false;
-	}
-	if (refused)
-		ksft_print_msg("the kernel refused %s: its clocksource watchdog marked it unstable during the run (see dmesg); it chose %s\n",
-			       prev, now);
-	snprintf(msg, size, "clocksource handed back from %s to %s%s", tested,
-		 now, refused ? " (previous one refused by the kernel)" : "");
-	return strcmp(now, tested) != 0;
-}
-
 int hvsim_open(int *tp, struct tscpage_hvsim_status *st)
 {
 	int hv, err;

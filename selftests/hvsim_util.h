@@ -2,7 +2,7 @@
 /*
  * What the hvsim selftests share: the simulator's control device
  * (/dev/tscpage_hvsim), tscpage's events (/dev/tscpage), its debugfs
- * counters, errno names and handing the clock back.
+ * counters, errno names, and taking the clock as one result.
  */
 #ifndef _TSCPAGE_SELFTESTS_HVSIM_UTIL_H
 #define _TSCPAGE_SELFTESTS_HVSIM_UTIL_H
@@ -16,7 +16,7 @@
 #include <linux/tscpage_hvsim.h>
 
 #include "kselftest.h"
-#include "clocksource_sysfs.h"
+#include "clock_takeover.h"
 
 #define HVSIM_DEV	"/dev/tscpage_hvsim"
 #define TSCPAGE_DEV	"/dev/tscpage"
@@ -84,16 +84,6 @@ int event_wait(int fd, int ms, struct tscpage_event *ev);
 int debugfs_counter(const char *name, uint64_t *val);
 
 /*
- * Hands the clock back to @prev after a test that made @tested current.
- * The kernel may refuse @prev when its watchdog marked it unstable
- * meanwhile (said with ksft_print_msg(), and its own choice accepted), but
- * @tested must not be current afterwards. Returns whether all went so,
- * with the line for the caller's KTAP result in @msg: results are counted
- * in the caller's own kselftest.h state, which is per source file.
- */
-bool hand_back(const char *prev, const char *tested, char *msg, size_t size);
-
-/*
  * The start of every hvsim test, after ksft_print_header(): skips unless
  * root and the devices are there, opens /dev/tscpage_hvsim (returned) and,
  * when @tp is not NULL, /dev/tscpage with O_NONBLOCK into *@tp, and reads
@@ -107,36 +97,27 @@ int hvsim_open(int *tp, struct tscpage_hvsim_status *st);
  */
 
 /*
- * Saves the current clocksource in @prev and makes tscpage current, as one
- * result; the test cannot go on otherwise (the clock is handed back, and
- * it bails out).
+ * Makes tscpage current (clock_takeover.h), as one result; the test cannot
+ * go on otherwise (the clock is handed back, and it bails out).
  */
-static inline void take_clock(char *prev, size_t size)
+static inline void take_clock(struct clock_takeover *t)
 {
-	char msg[160];
-	int err;
+	char msg[CLOCK_TAKEOVER_MSG];
+	bool ok = !clock_take(t, "tscpage", msg, sizeof(msg));
 
-	err = clocksource_current(prev, size);
-	if (err)
-		ksft_exit_fail_msg("cannot read current_clocksource: %s\n",
-				   errname(-err));
-	err = clocksource_select("tscpage");
-	ksft_test_result(!err, "tscpage made current (was %s)%s%s\n", prev,
-			 err ? ": " : "", err ? errname(-err) : "");
-	if (err) {
-		ksft_test_result(hand_back(prev, "tscpage", msg, sizeof(msg)),
-				 "%s\n", msg);
+	ksft_test_result(ok, "%s\n", msg);
+	if (!ok) {
+		ksft_test_result(clock_give(t, msg, sizeof(msg)), "%s\n", msg);
 		ksft_exit_fail_msg("cannot go on without tscpage current\n");
 	}
 }
 
-/* Hands the clock back to @prev, as one result. */
-static inline void give_clock(const char *prev)
+/* Hands the clock back, as one result. */
+static inline void give_clock(const struct clock_takeover *t)
 {
-	char msg[160];
+	char msg[CLOCK_TAKEOVER_MSG];
 
-	ksft_test_result(hand_back(prev, "tscpage", msg, sizeof(msg)), "%s\n",
-			 msg);
+	ksft_test_result(clock_give(t, msg, sizeof(msg)), "%s\n", msg);
 }
 
 #endif /* _TSCPAGE_SELFTESTS_HVSIM_UTIL_H */

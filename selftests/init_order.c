@@ -224,6 +224,7 @@ int main(void)
 	    pthread_create(&th[1], NULL, bench_writer, NULL))
 		ksft_exit_fail_msg("pthread_create failed\n");
 
+	/* Each bad load; then the stuck page, the good load, the unload. */
 	ksft_set_plan(ARRAY_SIZE(bad) + 3);
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		refused(ino, dev_wd, bad[i].params, EINVAL, bad[i].what);

@@ -20,13 +20,13 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "kselftest.h"
 #include "sysfs_file.h"
 
@@ -61,32 +61,17 @@ static unsigned int show_report(void)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "clear", no_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ }
-	};
 	unsigned int objects, i;
 	bool clear = false;
 	int c, err;
+	const struct arg_spec specs[] = {
+		ARG_FLAG("clear", 0, &clear),
+		ARG_END,
+	};
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			clear = true;
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return 0;
-		default:
-			usage(stderr, argv[0]);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr, argv[0]);
-		return 2;
-	}
+	c = args_parse(argc, argv, specs, usage);
+	if (c >= 0)
+		return c;
 
 	ksft_print_header();
 	if (access(KMEMLEAK, F_OK))

@@ -18,7 +18,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +27,7 @@
 
 #include "kselftest.h"
 #include "args.h"
-#include "clocksource_sysfs.h"
+#include "clock_takeover.h"
 #include "klog.h"
 #include "kmod.h"
 
@@ -68,28 +67,6 @@ static void check_clock_runs(void)
 	ksft_test_result(b > a && b - a >= 20000000u && b - a < 1000000000u,
 			 "clock_gettime runs while tscpage is current (20 ms sleep took %lld ns)\n",
 			 (long long)(b - a));
-}
-
-/*
- * Back to the clocksource that was current before. Should the kernel have
- * marked that one unstable meanwhile, its own choice will do, as long as
- * tscpage is no longer current (see clocksource_restore()).
- */
-static void switch_away(const char *prev)
-{
-	char now[CLOCKSOURCE_NAME_MAX];
-	bool refused;
-	int err;
-
-	err = clocksource_restore(prev, now, sizeof(now), &refused);
-	if (err)
-		ksft_test_result_fail("switched back to %s: %s\n", prev,
-				      strerror(-err));
-	else
-		ksft_test_result(strcmp(now, "tscpage"),
-				 "switched back to %s%s%s\n", now,
-				 refused ? ", the kernel refused " : "",
-				 refused ? prev : "");
 }
 
 /*
@@ -158,6 +135,15 @@ static void check_loads_over_held_page(unsigned int loads)
 			 first ? strerror(-first) : "");
 }
 
+/* The results, in the order main() gives them. */
+enum lifecycle_result {
+	R_NO_PROVIDER, R_NO_PROVIDER_SAID, R_BAD_UPDATE_HZ, R_BAD_FORMAT,
+	R_BAD_PROVIDER, R_KVM, R_HYPERV, R_HVSIM_LOADS, R_BAD_RATING,
+	R_RATING_2, R_LOADS, R_RATING_1_SAID, R_AVAILABLE, R_PROVIDER_PINNED,
+	R_TAKE, R_CLOCK_RUNS, R_RMMOD_CURRENT, R_GIVE, R_UNLOADS, R_GONE,
+	R_HVSIM_UNLOADS, R_HELD_LOADS, N_RESULTS
+};
+
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
@@ -171,49 +157,29 @@ static void usage(FILE *f, const char *prog)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "module-dir", required_argument, NULL, 'm' },
-		{ "held-loads", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char prev[CLOCKSOURCE_NAME_MAX];
+	char msg[CLOCK_TAKEOVER_MSG];
+	struct clock_takeover clock;
 	uint64_t held_loads = 50;
+	const char *module_dir = NULL;
 	int opt, err;
+	const struct arg_spec specs[] = {
+		ARG_STR("module-dir", 'm', &module_dir),
+		ARG_U64("held-loads", 'l', &held_loads, 1, 10000),
+		ARG_END,
+	};
 
-	while ((opt = getopt_long(argc, argv, "m:l:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'm':
-			kmod_set_dir(optarg);
-			break;
-		case 'l':
-			if (!arg_u64(argv[0], "held-loads", optarg, 1, 10000,
-				     &held_loads))
-				return KSFT_FAIL;
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return KSFT_PASS;
-		default:
-			usage(stderr, argv[0]);
-			return KSFT_FAIL;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr, argv[0]);
-		return KSFT_FAIL;
-	}
+	opt = args_parse(argc, argv, specs, usage);
+	if (opt >= 0)
+		return opt;
+	if (module_dir)
+		kmod_set_dir(module_dir);
 
 	ksft_print_header();
 	if (geteuid())
 		ksft_exit_skip("loading modules needs root\n");
 	if (kmod_loaded("tscpage") || kmod_loaded("tscpage_hvsim"))
 		ksft_exit_skip("tscpage or tscpage_hvsim is already loaded; this test starts without them\n");
-	err = clocksource_current(prev, sizeof(prev));
-	if (err)
-		ksft_exit_fail_msg("cannot read current_clocksource: %s\n",
-				   strerror(-err));
-	ksft_set_plan(22);
+	ksft_set_plan(N_RESULTS);
 
 	expect_refused(kmod_load("tscpage", ""), ENODEV, ENODEV,
 		       "tscpage without a provider");
@@ -252,8 +218,8 @@ int main(int argc, char **argv)
 	expect_refused(kmod_unload("tscpage_hvsim"), EBUSY, EWOULDBLOCK,
 		       "unloading the provider under tscpage");
 
-	err = clocksource_select("tscpage");
-	expect_ok(err, "tscpage made current");
+	err = clock_take(&clock, "tscpage", msg, sizeof(msg));
+	ksft_test_result(!err, "%s\n", msg);
 	if (!err) {
 		check_clock_runs();
 		expect_refused(kmod_unload("tscpage"), EBUSY, EWOULDBLOCK,
@@ -262,7 +228,7 @@ int main(int argc, char **argv)
 		ksft_test_result_skip("clock_gettime while current: not current\n");
 		ksft_test_result_skip("rmmod while current: not current\n");
 	}
-	switch_away(prev);
+	ksft_test_result(clock_give(&clock, msg, sizeof(msg)), "%s\n", msg);
 	expect_ok(kmod_unload("tscpage"), "tscpage unloads");
 	ksft_test_result(!clocksource_available("tscpage"),
 			 "tscpage is gone from available_clocksource\n");

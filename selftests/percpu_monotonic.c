@@ -12,7 +12,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
@@ -26,7 +25,8 @@
 
 #include "kselftest.h"
 #include "args.h"
-#include "clocksource_sysfs.h"
+#include "clock_takeover.h"
+#include "cpus.h"
 
 /* Readings kept on each side of the worst backward step. */
 #define CONTEXT 4
@@ -64,11 +64,8 @@ static void *reader_fn(void *arg)
 	uint64_t ring[CONTEXT] = { 0 };
 	unsigned int capture = 0;
 	uint64_t prev, t;
-	cpu_set_t set;
 
-	CPU_ZERO(&set);
-	CPU_SET(r->cpu, &set);
-	r->err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	r->err = cpu_pin(r->cpu);
 	pthread_barrier_wait(&start);
 	if (r->err)
 		return NULL;
@@ -134,32 +131,6 @@ static void report(const struct reader *r, double seconds)
 			      r->last - r->first);
 }
 
-/*
- * Hand the clock back. If the kernel's clocksource watchdog marked the
- * previous clocksource unstable during the run (a TCG guest's TSC under
- * full load does that on 6.12), the kernel refuses it: that is the
- * kernel's verdict on its own clock, not on @tested, so it is reported and
- * the kernel's own choice is accepted, provided it is not @tested.
- */
-static void restore(const char *prev, const char *tested)
-{
-	char now[CLOCKSOURCE_NAME_MAX];
-	bool refused;
-	int err;
-
-	err = clocksource_restore(prev, now, sizeof(now), &refused);
-	if (err) {
-		ksft_test_result_fail("previous clocksource %s restored: %s\n",
-				      prev, strerror(-err));
-		return;
-	}
-	if (refused)
-		ksft_print_msg("the kernel refused %s: its clocksource watchdog marked it unstable during the run (see dmesg); it chose %s\n",
-			       prev, now);
-	ksft_test_result(strcmp(now, tested), "clocksource handed back from %s to %s%s\n",
-			 tested, now, refused ? " (previous one refused by the kernel)" : "");
-}
-
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
@@ -171,74 +142,47 @@ static void usage(FILE *f, const char *prog)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "clocksource", required_argument, NULL, 'c' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char prev[CLOCKSOURCE_NAME_MAX];
+	char msg[CLOCK_TAKEOVER_MSG];
+	struct clock_takeover clock;
 	const char *name = "tscpage";
 	struct timespec t0, t1;
 	struct reader *readers;
 	uint64_t duration = 3;
-	unsigned int n = 0, i;
+	unsigned int n, i;
 	double seconds;
-	cpu_set_t set;
-	int opt, err;
+	int opt, err, *cpus;
+	const struct arg_spec specs[] = {
+		ARG_STR("clocksource", 'c', &name),
+		ARG_U64("duration", 'd', &duration, 1, 3600),
+		ARG_END,
+	};
 
-	while ((opt = getopt_long(argc, argv, "c:d:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			name = optarg;
-			break;
-		case 'd':
-			if (!arg_u64(argv[0], "duration", optarg, 1, 3600,
-				     &duration))
-				return KSFT_FAIL;
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return KSFT_PASS;
-		default:
-			usage(stderr, argv[0]);
-			return KSFT_FAIL;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr, argv[0]);
-		return KSFT_FAIL;
-	}
+	opt = args_parse(argc, argv, specs, usage);
+	if (opt >= 0)
+		return opt;
 
 	ksft_print_header();
 	if (geteuid())
 		ksft_exit_skip("switching clocksources needs root\n");
 	if (!clocksource_available(name))
 		ksft_exit_skip("clocksource %s is not registered\n", name);
-	if (sched_getaffinity(0, sizeof(set), &set))
-		ksft_exit_fail_perror("sched_getaffinity");
-	readers = calloc(CPU_COUNT(&set), sizeof(*readers));
+	cpus = cpus_allowed(&n);
+	readers = calloc(n, sizeof(*readers));
 	if (!readers)
 		ksft_exit_fail_perror("calloc");
-	for (i = 0; i < CPU_SETSIZE; i++)
-		if (CPU_ISSET(i, &set))
-			readers[n++].cpu = i;
+	for (i = 0; i < n; i++)
+		readers[i].cpu = cpus[i];
+	free(cpus);
 
-	ksft_set_plan(n + 2);
-	err = clocksource_current(prev, sizeof(prev));
-	if (err)
-		ksft_exit_fail_msg("cannot read current_clocksource: %s\n",
-				   strerror(-err));
-	err = clocksource_select(name);
+	ksft_set_plan(CLOCK_TAKEOVER_RESULTS + n);	/* a result per CPU */
+	err = clock_take(&clock, name, msg, sizeof(msg));
+	ksft_test_result(!err, "%s\n", msg);
 	if (err) {
-		ksft_test_result_fail("%s made current (was %s): %s\n", name,
-				      prev, strerror(-err));
 		for (i = 0; i < n; i++)
 			ksft_test_result_skip("cpu%d: %s is not current\n",
 					      readers[i].cpu, name);
 		goto restore;
 	}
-	ksft_test_result_pass("%s made current (was %s)\n", name, prev);
 
 	if (pthread_barrier_init(&start, NULL, n + 1))
 		ksft_exit_fail_perror("pthread_barrier_init");
@@ -261,7 +205,7 @@ int main(int argc, char **argv)
 		report(&readers[i], seconds);
 
 restore:
-	restore(prev, name);
+	ksft_test_result(clock_give(&clock, msg, sizeof(msg)), "%s\n", msg);
 	free(readers);
 	ksft_finished();
 }

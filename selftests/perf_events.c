@@ -39,7 +39,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -124,9 +123,9 @@ static int burst(int hv)
 {
 	struct tscpage_hvsim_status st;
 	struct tscpage_hvsim_fault_req req = { .for_ms = BURST_MS };
-	char prev[CLOCKSOURCE_NAME_MAX], now[CLOCKSOURCE_NAME_MAX];
 	struct timespec hold = { 0, (BURST_MS + 200) * 1000000L };
-	bool refused;
+	char msg[CLOCK_TAKEOVER_MSG];
+	struct clock_takeover clock;
 	pthread_t t;
 	int err;
 
@@ -135,11 +134,12 @@ static int burst(int hv)
 	req.fault = st.format == TSCPAGE_FORMAT_PVCLOCK ?
 		    TSCPAGE_HVSIM_FAULT_STUCK_ODD :
 		    TSCPAGE_HVSIM_FAULT_SEQ_ZERO;
-	err = clocksource_current(prev, sizeof(prev));
-	if (!err)
-		err = clocksource_select("tscpage");
-	if (err)
+	err = clock_take(&clock, "tscpage", msg, sizeof(msg));
+	if (err) {
+		ksft_print_msg("%s\n", msg);
+		clock_give(&clock, msg, sizeof(msg));
 		return err;
+	}
 	atomic_store(&reading, true);
 	err = -pthread_create(&t, NULL, reader, NULL);
 	if (!err) {
@@ -149,7 +149,8 @@ static int burst(int hv)
 		atomic_store(&reading, false);
 		pthread_join(t, NULL);
 	}
-	clocksource_restore(prev, now, sizeof(now), &refused);
+	if (!clock_give(&clock, msg, sizeof(msg)))
+		ksft_print_msg("%s\n", msg);
 	return err;
 }
 
@@ -411,16 +412,12 @@ static void each(const uint64_t *lat, unsigned int n)
 	ksft_print_msg("notify to ack, each (us):%s\n", line);
 }
 
+/* The results, in the order main() gives them. */
+enum { R_ANSWERED, R_COUNTS, R_IN_ORDER, R_LATENCY, R_BURST, R_CONTROL,
+       N_RESULTS };
+
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "migrations", required_argument, NULL, 'n' },
-		{ "perf", required_argument, NULL, 'p' },
-		{ "workload", required_argument, NULL, 'w' },
-		{ "fault", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	const char *perf = "/usr/bin/perf";
 	char self[4096];
 	ssize_t len;
@@ -429,37 +426,17 @@ int main(int argc, char **argv)
 	struct done d;
 	bool fault = false, ok;
 	int opt;
+	const struct arg_spec specs[] = {
+		ARG_U64("migrations", 0, &n, 1, MAX_MIGRATIONS),
+		ARG_STR("perf", 0, &perf),
+		ARG_U64("workload", 0, &w, 1, MAX_MIGRATIONS),
+		ARG_FLAG("fault", 0, &fault),
+		ARG_END,
+	};
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'n':
-			if (!arg_u64(argv[0], "migrations", optarg, 1,
-				     MAX_MIGRATIONS, &n))
-				return KSFT_FAIL;
-			break;
-		case 'p':
-			perf = optarg;
-			break;
-		case 'w':
-			if (!arg_u64(argv[0], "workload", optarg, 1,
-				     MAX_MIGRATIONS, &w))
-				return KSFT_FAIL;
-			break;
-		case 'f':
-			fault = true;
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return KSFT_PASS;
-		default:
-			usage(stderr, argv[0]);
-			return KSFT_FAIL;
-		}
-	}
-	if (optind < argc) {
-		usage(stderr, argv[0]);
-		return KSFT_FAIL;
-	}
+	opt = args_parse(argc, argv, specs, usage);
+	if (opt >= 0)
+		return opt;
 	if (w)
 		return workload((unsigned int)w, fault);
 
@@ -477,7 +454,7 @@ int main(int argc, char **argv)
 	if (len <= 0)
 		ksft_exit_fail_msg("readlink /proc/self/exe: %s\n", strerror(errno));
 	self[len] = '\0';
-	ksft_set_plan(6);
+	ksft_set_plan(N_RESULTS);
 
 	if (record(self, perf, (unsigned int)n, false, &t, &d))
 		ksft_exit_fail_msg("no trace to check\n");

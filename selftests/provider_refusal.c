@@ -15,15 +15,15 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kselftest.h"
+#include "args.h"
 #include "klog.h"
 #include "kmod.h"
+#include "kselftest.h"
 
 static const struct {
 	const char *name;
@@ -43,38 +43,35 @@ static void usage(FILE *f, const char *prog)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "provider", required_argument, NULL, 'p' },
-		{ "errno", required_argument, NULL, 'e' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ "params", required_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	const char *provider = NULL, *reason = NULL, *extra = "";
 	const char *want_name = NULL;
 	char params[512];
 	int want = 0, err, c;
+	const struct arg_spec specs[] = {
+		ARG_STR("provider", 0, &provider),
+		ARG_STR("errno", 0, &want_name),
+		ARG_STR("reason", 0, &reason),
+		ARG_STR("params", 0, &extra),
+		ARG_END,
+	};
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p': provider = optarg; break;
-		case 'e': want_name = optarg; break;
-		case 'r': reason = optarg; break;
-		case 'P': extra = optarg; break;
-		case 'h': usage(stdout, argv[0]); return 0;
-		default: usage(stderr, argv[0]); return 2;
-		}
-	}
+	c = args_parse(argc, argv, specs, usage);
+	if (c >= 0)
+		return c;
 	for (size_t i = 0; want_name && i < sizeof(errnos) / sizeof(errnos[0]); i++)
 		if (!strcmp(errnos[i].name, want_name))
 			want = errnos[i].err;
-	if (optind != argc || !provider || !reason || !want) {
+	if (!provider || !reason || !want) {
+		fprintf(stderr, "%s: %s\n", argv[0],
+			!provider ? "--provider is required" :
+			!reason ? "--reason is required" :
+			"--errno wants one of the names below");
 		usage(stderr, argv[0]);
-		return 2;
+		return KSFT_FAIL;
 	}
 
 	ksft_print_header();
+	/* The refusal, its reason in the log, nothing left loaded. */
 	ksft_set_plan(3);
 	if (kmod_loaded("tscpage"))
 		ksft_exit_skip("tscpage is already loaded\n");

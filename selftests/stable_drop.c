@@ -47,7 +47,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +61,7 @@
 
 #include "kselftest.h"
 #include "args.h"
-#include "clocksource_sysfs.h"
+#include "clock_takeover.h"
 #include "hammer.h"
 #include "sysfs_file.h"
 
@@ -202,71 +201,54 @@ static void usage(FILE *f, const char *prog)
 		prog);
 }
 
+/* --format: "pvclock" or "hvref". */
+static bool parse_format(const char *prog, const char *name,
+			 const char *value, void *out)
+{
+	if (strcmp(value, "pvclock") && strcmp(value, "hvref")) {
+		fprintf(stderr, "%s: --%s: '%s' is neither pvclock nor hvref\n",
+			prog, name, value);
+		return false;
+	}
+	*(const char **)out = value;
+	return true;
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "clocksource", required_argument, NULL, 'c' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "wait", required_argument, NULL, 'w' },
-		{ "after", required_argument, NULL, 'a' },
-		{ "hvsim", no_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char prev[CLOCKSOURCE_NAME_MAX] = "", now[CLOCKSOURCE_NAME_MAX];
+	char msg[CLOCK_TAKEOVER_MSG];
+	struct clock_takeover clock;
 	char buf[HAMMER_TEXT + 64], unusable[32] = "";
+	/* The hammer's checks this test judges, a result each. */
 	static const char *const judged[] = {
 		"monotonic backward", "monotonic cross_cpu",
 	};
+	const unsigned int njudged = sizeof(judged) / sizeof(judged[0]);
 	const char *args[] = { "--clock", "monotonic", NULL };
 	const char *name = NULL, *want_format = NULL, *fmt;
 	uint64_t wait_s = 20, after_s = 3, unusable_ms = 0, duration;
 	struct counters c0, c1, c2;
 	struct tscpage_info info;
 	double t_drop, t_back, t_withdrawn = -1, t0, limit, settle;
-	bool refused, dropped, came_back = false, use_hvsim = false;
+	bool dropped, came_back = false, use_hvsim = false;
 	bool ref_counter;
 	struct hammer h;
 	unsigned int i;
 	uint32_t raw, f_drop;
 	int opt, err, warp;
 	void *page;
+	const struct arg_spec specs[] = {
+		ARG_STR("clocksource", 0, &name),
+		ARG_FN("format", 0, parse_format, &want_format),
+		ARG_U64("wait", 0, &wait_s, 1, 120),
+		ARG_U64("after", 0, &after_s, 1, 600),
+		ARG_FLAG("hvsim", 0, &use_hvsim),
+		ARG_END,
+	};
 
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			name = optarg;
-			break;
-		case 'f':
-			if (strcmp(optarg, "pvclock") && strcmp(optarg, "hvref")) {
-				usage(stderr, argv[0]);
-				return KSFT_FAIL;
-			}
-			want_format = optarg;
-			break;
-		case 'w':
-			if (!arg_u64(argv[0], "wait", optarg, 1, 120, &wait_s))
-				return KSFT_FAIL;
-			break;
-		case 'a':
-			if (!arg_u64(argv[0], "after", optarg, 1, 600, &after_s))
-				return KSFT_FAIL;
-			break;
-		case 'H':
-			use_hvsim = true;
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return KSFT_PASS;
-		default:
-			usage(stderr, argv[0]);
-			return KSFT_FAIL;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr, argv[0]);
-		return KSFT_FAIL;
-	}
+	opt = args_parse(argc, argv, specs, usage);
+	if (opt >= 0)
+		return opt;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	ksft_print_header();
@@ -319,16 +301,17 @@ int main(int argc, char **argv)
 		       pv ? "flags" : "sequence", raw, info.flags,
 		       hv ? ", unusable_ms " : "", hv ? unusable : "");
 
-	ksft_set_plan(4 + (name ? 2 : 0));
+	/* The drop, the hammer's, the counters', the takeover's. */
+	ksft_set_plan(1 + njudged + 1 + (name ? CLOCK_TAKEOVER_RESULTS : 0));
 	if (name) {
-		err = clocksource_current(prev, sizeof(prev));
-		if (!err)
-			err = clocksource_select(name);
-		ksft_test_result(!err, "%s made current (was %s)%s%s\n", name,
-				 prev, err ? ": " : "", err ? strerror(-err) : "");
-		if (err)
+		err = clock_take(&clock, name, msg, sizeof(msg));
+		ksft_test_result(!err, "%s\n", msg);
+		if (err) {
+			ksft_test_result(clock_give(&clock, msg, sizeof(msg)),
+					 "%s\n", msg);
 			ksft_exit_fail_msg("cannot go on without %s current\n",
 					   name);
+		}
 	}
 
 	/* After the drop: --after s, for hvref at least unusable_ms + 1 s. */
@@ -390,15 +373,15 @@ int main(int argc, char **argv)
 	if (!dropped) {
 		ksft_test_result_skip("%s: never dropped within %" PRIu64 " s of asking L1 for hpet (not a nested row, or L1 did not act)\n",
 				      pv ? "TSC_STABLE" : "sequence 0", wait_s);
-		for (i = 0; i < 3; i++)
+		for (i = 0; i <= njudged; i++)
 			ksft_test_result_skip("%s: the page never degraded\n",
-					      i < 2 ? judged[i] : "counters");
+					      i < njudged ? judged[i] : "counters");
 		goto restore;
 	}
 	ksft_test_result_pass("%s %.3f s after asking L1 for hpet\n",
 			      pv ? "TSC_STABLE dropped" : "the page went to sequence 0",
 			      t_drop);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < njudged; i++) {
 		int v = hammer_verdict(&h, judged[i], buf, sizeof(buf));
 
 		if (v == -2)
@@ -449,17 +432,9 @@ int main(int argc, char **argv)
 					 c2.v[C_GUARDED] - c1.v[C_GUARDED]);
 	}
 restore:
-	if (name) {
-		err = clocksource_restore(prev, now, sizeof(now), &refused);
-		if (err)
-			ksft_test_result_fail("previous clocksource %s restored: %s\n",
-					      prev, strerror(-err));
-		else
-			ksft_test_result(strcmp(now, name) || !strcmp(prev, name),
-					 "clocksource handed back from %s to %s%s\n",
-					 name, now, refused ?
-					 " (previous one refused by the kernel: its watchdog marked it unstable)" : "");
-	}
+	if (name)
+		ksft_test_result(clock_give(&clock, msg, sizeof(msg)), "%s\n",
+				 msg);
 	/* Nothing was tested when the page never degraded: the step SKIPs. */
 	if (!dropped && !ksft_get_fail_cnt()) {
 		ksft_print_cnts();

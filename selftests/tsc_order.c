@@ -24,7 +24,6 @@
 #define _GNU_SOURCE
 #include <cpuid.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
@@ -38,6 +37,7 @@
 
 #include "kselftest.h"
 #include "args.h"
+#include "cpus.h"
 
 struct slot {
 	_Atomic uint64_t tsc;
@@ -94,11 +94,8 @@ static void *reader_fn(void *arg)
 	uint64_t seen[CPU_SETSIZE];
 	uint64_t t, prev = 0;
 	unsigned int j;
-	cpu_set_t set;
 
-	CPU_ZERO(&set);
-	CPU_SET(r->cpu, &set);
-	r->err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	r->err = cpu_pin(r->cpu);
 	pthread_barrier_wait(&start);
 	if (r->err)
 		return NULL;
@@ -241,59 +238,36 @@ static void usage(FILE *f, const char *prog)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "duration", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	uint64_t duration = 2;
 	struct reader *rd;
 	bool rdtscp;
 	unsigned int i;
-	cpu_set_t set;
-	int opt;
+	int opt, *cpus;
+	const struct arg_spec specs[] = {
+		ARG_U64("duration", 'd', &duration, 1, 3600),
+		ARG_END,
+	};
 
-	while ((opt = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'd':
-			if (!arg_u64(argv[0], "duration", optarg, 1, 3600,
-				     &duration))
-				return KSFT_FAIL;
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return KSFT_PASS;
-		default:
-			usage(stderr, argv[0]);
-			return KSFT_FAIL;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr, argv[0]);
-		return KSFT_FAIL;
-	}
+	opt = args_parse(argc, argv, specs, usage);
+	if (opt >= 0)
+		return opt;
 
 	ksft_print_header();
-	if (sched_getaffinity(0, sizeof(set), &set))
-		ksft_exit_fail_perror("sched_getaffinity");
-	n = CPU_COUNT(&set);
+	cpus = cpus_allowed(&n);
 	if (n < 2)
 		ksft_exit_skip("one CPU: nothing to order across\n");
 	rd = calloc(n, sizeof(*rd));
 	pub = aligned_alloc(64, n * sizeof(*pub));
 	if (!rd || !pub)
 		ksft_exit_fail_perror("alloc");
-	n = 0;
-	for (i = 0; i < CPU_SETSIZE; i++) {
-		if (!CPU_ISSET(i, &set))
-			continue;
-		rd[n].cpu = i;
-		rd[n].idx = n;
-		rd[n].excess = calloc(CPU_COUNT(&set), sizeof(int64_t));
-		if (!rd[n].excess)
+	for (i = 0; i < n; i++) {
+		rd[i].cpu = cpus[i];
+		rd[i].idx = i;
+		rd[i].excess = calloc(n, sizeof(int64_t));
+		if (!rd[i].excess)
 			ksft_exit_fail_perror("calloc");
-		n++;
 	}
+	free(cpus);
 	rdtscp = have_rdtscp();
 	ksft_set_plan(n * 2);
 

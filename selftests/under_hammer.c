@@ -16,11 +16,18 @@
  *       the clocksource that was current at the start (the soak of
  *       tools/vmtest/debug-kernel/: registration, the switch in and out,
  *       and unregistration, each a thousand times on a debug kernel)
- *   under_hammer --ctl-migrate N [--duration S] [--ctl PATH]
+ *   under_hammer --ctl-migrate N [--late K] [--duration S] [--ctl PATH]
  *       N migrations through the operator's tool (tscpage-ctl migrate,
  *       20 ms blackout, which waits for the acknowledgment), with tscpage
  *       current; a poll()er on /dev/tscpage must see N NOTIFIED events, in
- *       order, none lost, each ACKED
+ *       order, none lost, each ACKED, and no other event but the watch's
+ *       DETECTED of a migration whose notification came late (see
+ *       struct poller). Then K more through tscpage_hvsim's notify_late
+ *       fault, each told LATE_MS after it: the poll()er must count each
+ *       as late over pvclock (the page's GUEST_STOPPED, newly set, is a
+ *       change the watch reports before the notification comes) and none
+ *       over hvref (the page does not change): the proof that the late
+ *       pairs it forgives are these and only these
  *   under_hammer --desync N [--cpu C] [--cycles X] [--duration S]
  *       N times, every 200 ms, move one CPU's TSC (default the last CPU)
  *       by +X, -X, +X, ... cycles (default 1 ms of TSC; the net is undone
@@ -38,14 +45,17 @@
  * actions are done if that is sooner (the soak's thousands of actions
  * take a time a debug kernel decides: --duration is then their bound);
  * its KTAP output is kept and shown when it fails (nested whole for
- * --desync). Results: the actions, the
+ * --desync). --max-jump-ms MS hands it another jump bound (a gap
+ * between two readings of a thread; its own default is 2000): the debug
+ * kernel's instruction-counted guest, whose two vCPUs share one TCG
+ * thread, has left a hammer thread unrun for 2.7 s of guest time, every
+ * clock and the TSC jumping alike. Results: the actions, the
  * hammer's exit status (for --desync its backward and cross_cpu results
  * instead), and for --ctl-migrate the events.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -64,14 +74,18 @@
 
 #include "kselftest.h"
 #include "args.h"
+#include "cpus.h"
 #include "clocksource_sysfs.h"
 #include "hammer.h"
+#include "hvsim_util.h"
 #include "kmod.h"
 #include "sysfs_file.h"
 
 #define AVAILABLE	"/sys/devices/system/clocksource/clocksource0/available_clocksource"
 #define MAX_SOURCES	8
 #define DEFAULT_CTL	"/opt/tscpage/bin/tscpage-ctl"
+/* --late: the notification this long after its migration (watch: 100 ms) */
+#define LATE_MS		600
 
 enum action { NONE, SWITCH, RELOAD, CTL_MIGRATE, DESYNC };
 
@@ -167,12 +181,61 @@ static int do_reloads(uint64_t n, const char *current, const struct hammer *h,
 	return fails;
 }
 
-/* --ctl-migrate: the poll()er's tally. */
+/*
+ * --ctl-migrate: the poll()er's tally. A notification that comes later
+ * than a round of tscpage's watch (100 ms) after the migration's page
+ * (a vCPU of a TCG guest on a busy host can stand still that long) is
+ * reported twice, as reenlighten.c says: DETECTED (CHANGED, no BACKWARD)
+ * by the watch, then NOTIFIED without CHANGED, the watch having taken
+ * the change already. Such a pair counts as one migration, "late"; any
+ * other event is "odd" and fails the test. Every event but a NOTIFIED
+ * is printed. Late pairs whose NOTIFIED came at or after late_from
+ * (CLOCK_MONOTONIC, set before --late's migrations) are counted apart.
+ */
 struct poller {
 	int fd;
 	atomic_bool stop;
-	uint64_t seen, notified, acked, first_seq, last_seq, gaps;
+	_Atomic uint64_t late_from;	/* 0: --late has not begun */
+	bool detected;		/* the last event a watch's DETECTED */
+	uint64_t seen, notified, acked, first_seq, last_seq, gaps, late, odd;
+	uint64_t late_injected;
 };
+
+static void poller_count(struct poller *p, const struct tscpage_event *e)
+{
+	bool notified = e->type == TSCPAGE_EVENT_NOTIFIED;
+	char buf[160];
+
+	if (p->seen && e->seq != p->last_seq + 1)
+		p->gaps++;
+	if (!p->seen)
+		p->first_seq = e->seq;
+	p->last_seq = e->seq;
+	p->seen++;
+	p->notified += notified;
+	p->acked += !!(e->flags & TSCPAGE_EVENT_ACKED);
+	if (p->detected) {
+		p->detected = false;
+		if (notified && !(e->flags & TSCPAGE_EVENT_CHANGED)) {
+			uint64_t from = atomic_load(&p->late_from);
+
+			p->late++;
+			p->late_injected += from && e->guest_ns >= from;
+			return;
+		}
+		p->odd++;
+	}
+	if (notified)
+		return;
+	event_str(e, buf, sizeof(buf));
+	ksft_print_msg("event %s\n", buf);
+	if (e->type == TSCPAGE_EVENT_DETECTED &&
+	    (e->flags & TSCPAGE_EVENT_CHANGED) &&
+	    !(e->flags & TSCPAGE_EVENT_BACKWARD))
+		p->detected = true;
+	else
+		p->odd++;
+}
 
 static void *poller_fn(void *arg)
 {
@@ -186,17 +249,11 @@ static void *poller_fn(void *arg)
 		if (poll(&pfd, 1, 50) <= 0)
 			continue;
 		got = read(p->fd, ev, sizeof(ev));
-		for (i = 0; got > 0 && i < got / (ssize_t)sizeof(ev[0]); i++) {
-			if (p->seen && ev[i].seq != p->last_seq + 1)
-				p->gaps++;
-			if (!p->seen)
-				p->first_seq = ev[i].seq;
-			p->last_seq = ev[i].seq;
-			p->seen++;
-			p->notified += ev[i].type == TSCPAGE_EVENT_NOTIFIED;
-			p->acked += !!(ev[i].flags & TSCPAGE_EVENT_ACKED);
-		}
+		for (i = 0; got > 0 && i < got / (ssize_t)sizeof(ev[0]); i++)
+			poller_count(p, &ev[i]);
 	}
+	/* A DETECTED no notification followed. */
+	p->odd += p->detected;
 	return NULL;
 }
 
@@ -239,6 +296,63 @@ static int do_ctl_migrations(uint64_t n, const char *ctl,
 	return fails;
 }
 
+/*
+ * --late: @k migrations through the notify_late fault, one at a time,
+ * each waited for until the simulator counted its acknowledgment. Adds
+ * to *@late_want the late pairs the poll()er must count from them. The
+ * last tscpage-ctl migration's event is recorded just after its
+ * acknowledgment: 100 ms for it before p->late_from. Returns the number
+ * that failed.
+ */
+static int do_late(uint64_t k, uint64_t *late_want, struct poller *p)
+{
+	struct tscpage_hvsim_fault_req req = {
+		.fault = TSCPAGE_HVSIM_FAULT_NOTIFY_LATE, .for_ms = LATE_MS,
+	};
+	struct tscpage_hvsim_status st0, st;
+	uint32_t fault;
+	uint64_t i;
+	int fd, fails = 0, waited, err;
+
+	if (!k)
+		return 0;
+	fd = open("/dev/tscpage_hvsim", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		ksft_print_msg("--late: /dev/tscpage_hvsim: %s\n", strerror(errno));
+		return (int)k;
+	}
+	usleep(100000);
+	atomic_store(&p->late_from, (uint64_t)(now_s() * 1e9));
+	for (i = 0; i < k; i++) {
+		err = hvsim_status(fd, &st0);
+		if (err || ioctl(fd, TSCPAGE_HVSIM_IOC_FAULT, &req)) {
+			ksft_print_msg("--late %llu: STATUS or FAULT notify_late: %s\n",
+				       (unsigned long long)i,
+				       errname(err ? err : errno));
+			fails++;
+			continue;
+		}
+		/* The fault's time, then up to 2 s for the acknowledgment. */
+		hvsim_wait_idle(fd, LATE_MS + 2000, &fault);
+		for (waited = 0; waited < 2000; waited += 10) {
+			if (!hvsim_status(fd, &st) && st.acks > st0.acks)
+				break;
+			usleep(10000);
+		}
+		if (waited >= 2000 || fault) {
+			ksft_print_msg("--late %llu: fault %s, acks %llu -> %llu\n",
+				       (unsigned long long)i, fault_name(fault),
+				       (unsigned long long)st0.acks,
+				       (unsigned long long)st.acks);
+			fails++;
+			continue;
+		}
+		*late_want += st0.format == TSCPAGE_FORMAT_PVCLOCK;
+	}
+	close(fd);
+	return fails;
+}
+
 /* --desync: the simulator's control device, and what it allows. */
 struct desync {
 	int fd;
@@ -266,17 +380,13 @@ static void desync_setup(struct desync *d, int cpu, int64_t cycles)
 {
 	struct tscpage_hvsim_status st;
 	struct tscpage_info info;
-	cpu_set_t set;
-	int fd, err, i, n = 0;
+	unsigned int n, i;
+	int fd, err, *cpus = cpus_allowed(&n);
 
-	if (sched_getaffinity(0, sizeof(set), &set))
-		ksft_exit_fail_perror("sched_getaffinity");
-	for (i = 0; i < CPU_SETSIZE; i++)
-		if (CPU_ISSET(i, &set)) {
-			n++;
-			if (cpu < 0 || cpu == i)
-				d->cpu = i;
-		}
+	for (i = 0; i < n; i++)
+		if (cpu < 0 || cpu == cpus[i])
+			d->cpu = cpus[i];
+	free(cpus);
 	if (n < 2)
 		ksft_exit_skip("one CPU: no other to desync it against\n");
 	if (cpu >= 0 && d->cpu != cpu)
@@ -345,35 +455,54 @@ static int do_desyncs(uint64_t n, struct desync *d, const struct hammer *h,
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f, "usage: %s [--stop-when-done] --switch N | --reload N [--current]\n"
-		"       | --ctl-migrate N [--ctl PATH]\n"
-		"       | --desync N [--cpu C] [--cycles X]   [--duration S]\n",
+		"       | --ctl-migrate N [--late K] [--ctl PATH]\n"
+		"       | --desync N [--cpu C] [--cycles X]   [--duration S]\n"
+		"       [--max-jump-ms MS]  the hammer's jump bound (its default:\n"
+		"                           2000)\n",
 		prog);
+}
+
+/* The one action of a run, and how many times. */
+struct action_arg {
+	enum action what;
+	uint64_t n;
+};
+
+/* --switch, --reload, --ctl-migrate, --desync: one of them, once. */
+static bool parse_action(const char *prog, const char *name,
+			 const char *value, void *out)
+{
+	static const char *const flags[] = {
+		[SWITCH] = "switch", [RELOAD] = "reload",
+		[CTL_MIGRATE] = "ctl-migrate", [DESYNC] = "desync",
+	};
+	struct action_arg *a = out;
+	enum action w;
+
+	if (a->what != NONE) {
+		fprintf(stderr, "%s: one of --switch, --reload, --ctl-migrate, --desync\n",
+			prog);
+		return false;
+	}
+	for (w = SWITCH; w <= DESYNC; w++)
+		if (!strcmp(name, flags[w]))
+			a->what = w;
+	return arg_u64(prog, name, value, 1, 10000, &a->n);
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "switch", required_argument, NULL, 's' },
-		{ "reload", required_argument, NULL, 'r' },
-		{ "ctl-migrate", required_argument, NULL, 'm' },
-		{ "desync", required_argument, NULL, 'y' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "cpu", required_argument, NULL, 'C' },
-		{ "cycles", required_argument, NULL, 'X' },
-		{ "ctl", required_argument, NULL, 'c' },
-		{ "current", no_argument, NULL, 'u' },
-		{ "stop-when-done", no_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	char prev[CLOCKSOURCE_NAME_MAX], now[CLOCKSOURCE_NAME_MAX];
 	const char *ctl = DEFAULT_CTL;
 	struct poller p = { .fd = -1 };
 	struct desync d = { .fd = -1 };
-	const char *args[8];
-	uint64_t n = 0, duration = 10, during = 0, u;
-	int cpu = -1, k = 0;
-	int64_t cycles = -1;
+	const char *args[10];
+	char jump_arg[24];
+	uint64_t n, duration = 10, during = 0, late = 0, late_want = 0;
+	uint64_t cpu_u = UINT64_MAX, cycles_u = 0, max_jump_ms = 0;
+	struct action_arg act = { .what = NONE };
+	int cpu, k = 0;
+	int64_t cycles;
 	char buf[HAMMER_TEXT + 64];
 	unsigned int j;
 	enum action what = NONE;
@@ -382,63 +511,41 @@ int main(int argc, char **argv)
 	int opt, fails, warp;
 	bool refused, current = false, stop_when_done = false;
 	double t0;
+	const struct arg_spec specs[] = {
+		ARG_FN("switch", 0, parse_action, &act),
+		ARG_FN("reload", 0, parse_action, &act),
+		ARG_FN("ctl-migrate", 0, parse_action, &act),
+		ARG_FN("desync", 0, parse_action, &act),
+		ARG_U64("duration", 0, &duration, 1, 3600),
+		ARG_U64("cpu", 0, &cpu_u, 0, CPU_SETSIZE - 1),
+		ARG_U64("cycles", 0, &cycles_u, 1, TSCPAGE_HVSIM_TSC_OFFSET_MAX),
+		ARG_STR("ctl", 0, &ctl),
+		ARG_U64("late", 0, &late, 0, 100),
+		ARG_FLAG("current", 0, &current),
+		ARG_FLAG("stop-when-done", 0, &stop_when_done),
+		ARG_U64("max-jump-ms", 0, &max_jump_ms, 50, 60000),
+		ARG_END,
+	};
 
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 's':
-		case 'r':
-		case 'm':
-		case 'y':
-			if (what != NONE) {
-				fprintf(stderr, "%s: one of --switch, --reload, --ctl-migrate, --desync\n",
-					argv[0]);
-				return KSFT_FAIL;
-			}
-			what = opt == 's' ? SWITCH : opt == 'r' ? RELOAD :
-			       opt == 'm' ? CTL_MIGRATE : DESYNC;
-			if (!arg_u64(argv[0], opts[what - 1].name, optarg, 1,
-				     10000, &n))
-				return KSFT_FAIL;
-			break;
-		case 'C':
-			if (!arg_u64(argv[0], "cpu", optarg, 0, CPU_SETSIZE - 1,
-				     &u))
-				return KSFT_FAIL;
-			cpu = (int)u;
-			break;
-		case 'X':
-			if (!arg_u64(argv[0], "cycles", optarg, 1,
-				     TSCPAGE_HVSIM_TSC_OFFSET_MAX, &u))
-				return KSFT_FAIL;
-			cycles = (int64_t)u;
-			break;
-		case 'd':
-			if (!arg_u64(argv[0], "duration", optarg, 1, 3600,
-				     &duration))
-				return KSFT_FAIL;
-			break;
-		case 'c':
-			ctl = optarg;
-			break;
-		case 'u':
-			current = true;
-			break;
-		case 'w':
-			stop_when_done = true;
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return KSFT_PASS;
-		default:
-			return KSFT_FAIL;
-		}
-	}
-	if (what == NONE || optind != argc) {
+	opt = args_parse(argc, argv, specs, usage);
+	if (opt >= 0)
+		return opt;
+	if (act.what == NONE) {
+		fprintf(stderr, "%s: one of --switch, --reload, --ctl-migrate, --desync is required\n",
+			argv[0]);
 		usage(stderr, argv[0]);
 		return KSFT_FAIL;
 	}
+	what = act.what;
+	n = act.n;
+	cpu = cpu_u == UINT64_MAX ? -1 : (int)cpu_u;
+	cycles = cycles_u ? (int64_t)cycles_u : -1;
 	if (current && what != RELOAD) {
 		fprintf(stderr, "%s: --current goes with --reload\n", argv[0]);
+		return KSFT_FAIL;
+	}
+	if (late && what != CTL_MIGRATE) {
+		fprintf(stderr, "%s: --late goes with --ctl-migrate\n", argv[0]);
 		return KSFT_FAIL;
 	}
 
@@ -458,8 +565,12 @@ int main(int argc, char **argv)
 		if (pthread_create(&poll_thread, NULL, poller_fn, &p))
 			ksft_exit_fail_msg("pthread_create\n");
 	}
-	ksft_set_plan(what == CTL_MIGRATE ? 4 : what == DESYNC ?
-		      3 + N_DESYNC_JUDGED : 3);
+	/*
+	 * The actions, the hammer (one verdict, or desync's judged checks
+	 * each), the poll()er (ctl-migrate), the clocksource handed back.
+	 */
+	ksft_set_plan(1 + (what == DESYNC ? N_DESYNC_JUDGED : 1) +
+		      (what == CTL_MIGRATE) + 1);
 	if (what == DESYNC)
 		desync_setup(&d, cpu, cycles);
 
@@ -481,6 +592,12 @@ int main(int argc, char **argv)
 		args[k++] = "--max-ppm";
 		args[k++] = "2000";
 	}
+	if (max_jump_ms) {
+		snprintf(jump_arg, sizeof(jump_arg), "%llu",
+			 (unsigned long long)max_jump_ms);
+		args[k++] = "--max-jump-ms";
+		args[k++] = jump_arg;
+	}
 	args[k] = NULL;
 	hammer_start(&h, duration, args);
 	/* Let the hammer settle and take its bare-rate baseline. */
@@ -491,7 +608,8 @@ int main(int argc, char **argv)
 	else if (what == RELOAD)
 		fails = do_reloads(n, current ? prev : NULL, &h, &during);
 	else if (what == CTL_MIGRATE)
-		fails = do_ctl_migrations(n, ctl, &h, &during);
+		fails = do_ctl_migrations(n, ctl, &h, &during) +
+			do_late(late, &late_want, &p);
 	else
 		fails = do_desyncs(n, &d, &h, &during);
 	ksft_test_result(!fails, "%llu %s in %.1f s, %d failed, %llu while the hammer ran\n",
@@ -530,16 +648,22 @@ int main(int argc, char **argv)
 		usleep(300000);
 		atomic_store(&p.stop, true);
 		pthread_join(poll_thread, NULL);
-		ksft_test_result(p.notified == n && p.acked == n && !p.gaps &&
-				 p.seen == n,
-				 "poll()er on /dev/tscpage: %llu events (seq %llu..%llu), %llu NOTIFIED, %llu ACKED, %llu gaps; wanted %llu of each, no gap\n",
+		ksft_test_result(p.notified == n + late &&
+				 p.acked == n + late && !p.gaps && !p.odd &&
+				 p.seen == n + late + p.late &&
+				 p.late_injected == late_want,
+				 "poll()er on /dev/tscpage: %llu events (seq %llu..%llu), %llu NOTIFIED, %llu ACKED, %llu late (%llu of --late's), %llu odd, %llu gaps; wanted %llu NOTIFIED and ACKED, %llu of --late's late, none odd, no gap\n",
 				 (unsigned long long)p.seen,
 				 (unsigned long long)p.first_seq,
 				 (unsigned long long)p.last_seq,
 				 (unsigned long long)p.notified,
 				 (unsigned long long)p.acked,
+				 (unsigned long long)p.late,
+				 (unsigned long long)p.late_injected,
+				 (unsigned long long)p.odd,
 				 (unsigned long long)p.gaps,
-				 (unsigned long long)n);
+				 (unsigned long long)(n + late),
+				 (unsigned long long)late_want);
 	}
 	if (clocksource_restore(prev, now, sizeof(now), &refused))
 		ksft_test_result_fail("clocksource not handed back to %s\n", prev);

@@ -54,7 +54,6 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
@@ -83,7 +82,8 @@
 
 #include "kselftest.h"
 #include "args.h"
-#include "clocksource_sysfs.h"
+#include "clock_takeover.h"
+#include "cpus.h"
 
 #define CONTEXT 4	/* readings kept on each side of the worst step */
 
@@ -202,12 +202,9 @@ static void *reader_fn(void *arg)
 	unsigned int capture = 0;
 	uint64_t prev = 0, t, t0;
 	struct timespec ts;
-	cpu_set_t set;
 	bool vdso;
 
-	CPU_ZERO(&set);
-	CPU_SET(r->cpu, &set);
-	r->err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	r->err = cpu_pin(r->cpu);
 	pthread_barrier_wait(&start);
 	if (r->err)
 		return NULL;
@@ -708,57 +705,45 @@ static void usage(FILE *f, const char *prog)
 		prog);
 }
 
+/* --self-test: "fault" or "trap". */
+static bool parse_self_test(const char *prog, const char *name,
+			    const char *value, void *out)
+{
+	enum self_test *t = out;
+
+	if (!strcmp(value, "fault"))
+		*t = SELF_TEST_FAULT;
+	else if (!strcmp(value, "trap"))
+		*t = SELF_TEST_TRAP;
+	else {
+		fprintf(stderr, "%s: --%s: '%s' is neither fault nor trap\n",
+			prog, name, value);
+		return false;
+	}
+	return true;
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "clocksource", required_argument, NULL, 'c' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "self-test", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char prev[CLOCKSOURCE_NAME_MAX], now[CLOCKSOURCE_NAME_MAX], claim[128];
+	char now[CLOCKSOURCE_NAME_MAX], claim[128], msg[CLOCK_TAKEOVER_MSG];
+	struct clock_takeover clock;
+	const char *prev;
 	const char *name = NULL;
 	struct reader *rd;
 	bool userspace;
 	uint64_t duration = 1;
-	unsigned int n = 0, i;
-	bool refused;
-	cpu_set_t set;
-	int opt, err;
+	unsigned int n, i;
+	int opt, err, *cpus;
+	const struct arg_spec specs[] = {
+		ARG_STR("clocksource", 'c', &name),
+		ARG_U64("duration", 'd', &duration, 1, 3600),
+		ARG_FN("self-test", 0, parse_self_test, &self_test),
+		ARG_END,
+	};
 
-	while ((opt = getopt_long(argc, argv, "c:d:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			name = optarg;
-			break;
-		case 'd':
-			if (!arg_u64(argv[0], "duration", optarg, 1, 3600,
-				     &duration))
-				return KSFT_FAIL;
-			break;
-		case 't':
-			if (!strcmp(optarg, "fault"))
-				self_test = SELF_TEST_FAULT;
-			else if (!strcmp(optarg, "trap"))
-				self_test = SELF_TEST_TRAP;
-			else {
-				usage(stderr, argv[0]);
-				return KSFT_FAIL;
-			}
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return KSFT_PASS;
-		default:
-			usage(stderr, argv[0]);
-			return KSFT_FAIL;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr, argv[0]);
-		return KSFT_FAIL;
-	}
+	opt = args_parse(argc, argv, specs, usage);
+	if (opt >= 0)
+		return opt;
 
 	ksft_print_header();
 	vdso_gettime = vdso_lookup("__vdso_clock_gettime");
@@ -769,26 +754,26 @@ int main(int argc, char **argv)
 		ksft_exit_skip("switching clocksources needs root\n");
 	if (name && !clocksource_available(name))
 		ksft_exit_skip("clocksource %s is not registered\n", name);
-	if (sched_getaffinity(0, sizeof(set), &set))
-		ksft_exit_fail_perror("sched_getaffinity");
+	cpus = cpus_allowed(&n);
 	/* The readers run in children: what they find is shared. */
-	rd = shared_alloc(CPU_COUNT(&set) * sizeof(*rd));
+	rd = shared_alloc(n * sizeof(*rd));
 	fault = shared_alloc(sizeof(*fault));
 	traps = shared_alloc(sizeof(*traps));
-	for (i = 0; i < CPU_SETSIZE; i++)
-		if (CPU_ISSET(i, &set))
-			rd[n++].cpu = i;
+	for (i = 0; i < n; i++)
+		rd[i].cpu = cpus[i];
+	free(cpus);
 
-	ksft_set_plan(N_CLOCKS + 2 + (name ? 2 : 0));
-	err = clocksource_current(prev, sizeof(prev));
-	if (err)
+	/* Each clock's order, never faults, stays in userspace; the takeover. */
+	ksft_set_plan(N_CLOCKS + 2 + (name ? CLOCK_TAKEOVER_RESULTS : 0));
+	err = name ? clock_take(&clock, name, msg, sizeof(msg)) :
+		     clocksource_current(clock.prev, sizeof(clock.prev));
+	if (!name && err)
 		ksft_exit_fail_msg("cannot read current_clocksource: %s\n",
 				   strerror(-err));
+	prev = clock.prev;
 	if (name) {
-		err = clocksource_select(name);
+		ksft_test_result(!err, "%s\n", msg);
 		if (err) {
-			ksft_test_result_fail("%s made current (was %s): %s\n",
-					      name, prev, strerror(-err));
 			for (i = 0; i < N_CLOCKS; i++)
 				ksft_test_result_skip("%s: %s is not current\n",
 						      clocks[i].name, name);
@@ -798,7 +783,6 @@ int main(int argc, char **argv)
 					      name);
 			goto restore;
 		}
-		ksft_test_result_pass("%s made current (was %s)\n", name, prev);
 	}
 	userspace = say_vdso_path(name ? name : prev, claim, sizeof(claim));
 	if (self_test)
@@ -821,16 +805,8 @@ int main(int argc, char **argv)
 		ksft_print_msg("the clocksource changed during the run: %s is current now\n",
 			       now);
 restore:
-	if (name) {
-		err = clocksource_restore(prev, now, sizeof(now), &refused);
-		if (err)
-			ksft_test_result_fail("previous clocksource %s restored: %s\n",
-					      prev, strerror(-err));
-		else
-			ksft_test_result(strcmp(now, name) || !strcmp(prev, name),
-					 "clocksource handed back from %s to %s%s\n",
-					 name, now, refused ?
-					 " (previous one refused by the kernel: its watchdog marked it unstable)" : "");
-	}
+	if (name)
+		ksft_test_result(clock_give(&clock, msg, sizeof(msg)), "%s\n",
+				 msg);
 	ksft_finished();
 }

@@ -58,6 +58,18 @@ struct warp_opts {
 	unsigned int publish_ns;	/* cross-CPU publication granularity */
 	int print_events;		/* event lines per clock and check */
 	FILE *events_out;		/* where the collector prints them */
+	/*
+	 * Self-test faults (warp_sensitivity), on the clock_gettime()
+	 * clocks only (the TSC is the reference, the page carries its own):
+	 * readings taken on CPU inject_cpu are set back by inject_skew_ns;
+	 * one reading of the first thread, the first after a quarter of the
+	 * duration, is made inject_back_ns below that thread's previous
+	 * reading of the clock. 0: none. The hot loop without them is
+	 * compiled apart, so a normal run pays nothing for them.
+	 */
+	double inject_skew_ns;
+	int inject_cpu;
+	double inject_back_ns;
 };
 
 void warp_opts_default(struct warp_opts *o);

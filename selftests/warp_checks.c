@@ -40,6 +40,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cpus.h"
 #include "warp_int.h"
 
 void warp_stat_init(struct warp_stat *s)
@@ -138,9 +139,13 @@ static int hist_bucket(uint64_t ns)
 	return b < WARP_HIST_BUCKETS ? b : WARP_HIST_BUCKETS - 1;
 }
 
-static void *hot_fn(void *arg)
+/*
+ * The hot loop, inlined twice by hot_fn(): with @inject a constant false
+ * the compiler drops the self-test faults from it.
+ */
+static inline __attribute__((always_inline)) void
+hot_loop(struct warp_thread *t, const bool inject)
 {
-	struct warp_thread *t = arg;
 	struct warp_run *r = t->run;
 	struct last last[WC_N];
 	uint64_t pub_thr[WC_N], tprev, t0, tend;
@@ -149,7 +154,6 @@ static void *hot_fn(void *arg)
 	clockid_t ids[WC_N];
 	struct timespec cpu_ts;
 	int cpu = t->pin, lastcpu, i;
-	cpu_set_t set;
 
 	memset(last, 0, sizeof(last));
 	for (i = 0; i < WC_N; i++) {
@@ -157,15 +161,12 @@ static void *hot_fn(void *arg)
 		pub_thr[i] = i == WC_TSC ? (uint64_t)(r->o.publish_ns / r->nspc) :
 					   r->o.publish_ns;
 	}
-	if (t->pin >= 0) {
-		CPU_ZERO(&set);
-		CPU_SET(t->pin, &set);
-		if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
-			t->pin = -2;
-	}
+	if (t->pin >= 0 && cpu_pin(t->pin))
+		t->pin = -2;
 	pthread_barrier_wait(&r->go);
 	if (t->pin == -2)
-		return NULL;
+		return;
+	t->back_pending = inject && t->idx == 0 && r->o.inject_back_ns > 0;
 	tprev = t0 = warp_tsc(&cpu);
 	if (!warp_have_rdtscp)
 		cpu = sched_getcpu();
@@ -207,6 +208,15 @@ static void *hot_fn(void *arg)
 			tprev = tnow;
 			t->reads[c]++;
 			at = warp_at(r, hi);
+			if (inject && c != WC_TSC && c != WC_PAGE) {
+				if (cpu == r->o.inject_cpu)
+					v -= (uint64_t)r->o.inject_skew_ns;
+				if (t->back_pending && l->have &&
+				    at >= r->o.duration_s / 4) {
+					v = l->v - (uint64_t)r->o.inject_back_ns;
+					t->back_pending = false;
+				}
+			}
 
 			if (l->have) {
 				if (v < l->v) {
@@ -283,40 +293,50 @@ static void *hot_fn(void *arg)
 	t->wall_s = (double)(tend - t0) * r->nspc * 1e-9;
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu_ts);
 	t->cpu_s = cpu_ts.tv_sec + cpu_ts.tv_nsec * 1e-9;
+}
+
+static void *hot_fn(void *arg)
+{
+	struct warp_thread *t = arg;
+	const struct warp_opts *o = &t->run->o;
+
+	if (o->inject_skew_ns > 0 || o->inject_back_ns > 0)
+		hot_loop(t, true);
+	else
+		hot_loop(t, false);
 	return NULL;
 }
 
 int warp_threads_start(struct warp_run *r)
 {
-	cpu_set_t set;
-	int i, cpu, n = 0, err;
+	unsigned int ncpus;
+	int *cpus = cpus_allowed(&ncpus);
+	int i, n = 0, err;
 
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return -errno;
-	r->ncpus = CPU_COUNT(&set);
+	r->ncpus = (int)ncpus;
 	r->nthreads = r->o.threads ? r->o.threads :
 		      r->ncpus + (r->ncpus / 2 > 2 ? r->ncpus / 2 : 2);
 	r->npinned = r->nthreads < r->ncpus ? r->nthreads : r->ncpus;
 	if (posix_memalign((void **)&r->t, CACHELINE,
-			   sizeof(*r->t) * r->nthreads))
+			   sizeof(*r->t) * r->nthreads)) {
+		free(cpus);
 		return -ENOMEM;
+	}
 	memset(r->t, 0, sizeof(*r->t) * r->nthreads);
-	for (i = 0, cpu = 0; i < r->nthreads; i++) {
+	for (i = 0; i < r->nthreads; i++) {
 		struct warp_thread *t = &r->t[i];
 		int c, k;
 
 		t->run = r;
 		t->idx = i;
 		t->pin = -1;
-		if (i < r->npinned) {
-			while (!CPU_ISSET(cpu, &set))
-				cpu++;
-			t->pin = cpu++;
-		}
+		if (i < r->npinned)
+			t->pin = cpus[i];
 		for (c = 0; c < WC_N; c++)
 			for (k = 0; k < WK_N; k++)
 				warp_stat_init(&t->st[c][k]);
 	}
+	free(cpus);
 	pthread_barrier_init(&r->go, NULL, r->nthreads + 1);
 	for (i = 0; i < r->nthreads; i++) {
 		err = pthread_create(&r->t[i].th, NULL, hot_fn, &r->t[i]);
@@ -356,6 +376,7 @@ void warp_opts_default(struct warp_opts *o)
 	o->publish_ns = WARP_PUBLISH_NS;
 	o->print_events = 5;
 	o->events_out = stdout;
+	o->inject_cpu = -1;
 }
 
 static double res_of(enum warp_clock c, uint32_t format)

@@ -70,6 +70,7 @@ struct warp_thread {
 	int pool_used;
 	uint8_t per[WC_N][WK_N];	/* events handed over per pair */
 	uint64_t dropped;
+	bool back_pending;		/* inject_back_ns still to inject */
 } __attribute__((aligned(CACHELINE)));
 
 struct warp_run {

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "kselftest.h"
-#include "clocksource_sysfs.h"
+#include "clock_takeover.h"
 
 static void usage(FILE *f, const char *prog)
 {
@@ -45,9 +45,10 @@ static int not_run(bool skip, const char *fmt, const char *a, const char *b)
 
 int main(int argc, char **argv)
 {
-	char prev[CLOCKSOURCE_NAME_MAX], now[CLOCKSOURCE_NAME_MAX];
+	char now[CLOCKSOURCE_NAME_MAX], msg[CLOCK_TAKEOVER_MSG];
+	struct clock_takeover clock;
 	const char *name;
-	bool refused;
+	bool ok;
 	int status, err, rc;
 	pid_t pid;
 
@@ -68,16 +69,15 @@ int main(int argc, char **argv)
 	if (!clocksource_available(name))
 		return not_run(true, "%s: clocksource %s is not registered",
 			       argv[3], name);
-	err = clocksource_current(prev, sizeof(prev));
-	if (err)
-		return not_run(false, "%s: cannot read current_clocksource: %s",
-			       argv[3], strerror(-err));
-	err = clocksource_select(name);
-	if (err)
+	err = clock_take(&clock, name, msg, sizeof(msg));
+	if (err) {
+		printf("# with_clocksource: %s\n", msg);
+		clock_give(&clock, msg, sizeof(msg));
+		printf("# with_clocksource: %s\n", msg);
 		return not_run(false, "%s: cannot make the clocksource current: %s",
 			       argv[3], strerror(-err));
-	printf("# with_clocksource: %s current (was %s) for %s\n", name, prev,
-	       argv[3]);
+	}
+	printf("# with_clocksource: %s, for %s\n", msg, argv[3]);
 	fflush(stdout);
 
 	pid = fork();
@@ -114,20 +114,7 @@ int main(int argc, char **argv)
 		rc = KSFT_FAIL;
 	}
 restore:
-	err = clocksource_restore(prev, now, sizeof(now), &refused);
-	if (err) {
-		printf("# with_clocksource: restoring %s: %s\n", prev,
-		       strerror(-err));
-		return KSFT_FAIL;
-	}
-	if (refused)
-		printf("# with_clocksource: the kernel refused %s (its watchdog marked it unstable); it chose %s\n",
-		       prev, now);
-	if (!strcmp(now, name) && strcmp(prev, name)) {
-		printf("# with_clocksource: %s still current after the restore\n",
-		       name);
-		return KSFT_FAIL;
-	}
-	printf("# with_clocksource: clocksource handed back to %s\n", now);
-	return rc;
+	ok = clock_give(&clock, msg, sizeof(msg));
+	printf("# with_clocksource: %s%s\n", msg, ok ? "" : ": FAILED");
+	return ok ? rc : KSFT_FAIL;
 }
