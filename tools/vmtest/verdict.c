@@ -20,8 +20,9 @@
  * 1 not), whether the row's kernel logs hold none of the patterns of
  * "dmesg clean" below.
  *
- * Prints every failure with its evidence, the failures' headlines again
- * (one line each), a table of the rows and, last, "N passed, N failed".
+ * Prints every failure with its evidence, a table of the rows, the
+ * failures' headlines again (one line each) and, last, "N passed,
+ * N failed".
  * Exits 1 if anything failed (a missing or unreadable row counts as a
  * failure), else 0.
  */
@@ -746,11 +747,6 @@ int main(int argc, char **argv)
 		judge_row(&rows[i]);
 	}
 
-	if (n_headlines) {
-		printf("\n# failures (each with its evidence above):\n");
-		for (size_t h = 0; h < n_headlines; h++)
-			printf("#   %s\n", headlines[h]);
-	}
 	printf("\n%-46s %7s %7s %8s %8s  %s\n", "row", "passed", "failed",
 	       "skipped", "wall", "verdict");
 	for (i = 1; i < argc; i++) {
@@ -766,6 +762,15 @@ int main(int argc, char **argv)
 		       r->failed ? "FAIL" : "PASS");
 		passed += r->passed;
 		failed += r->failed;
+	}
+	/*
+	 * Below the table, just above the last line: a CI summary that keeps
+	 * only a log's tail shows what failed, not only how many.
+	 */
+	if (n_headlines) {
+		printf("# failures (each with its evidence above):\n");
+		for (size_t h = 0; h < n_headlines; h++)
+			printf("#   %s\n", headlines[h]);
 	}
 	printf("%u passed, %u failed\n", passed, failed);
 	return failed ? 1 : 0;
