@@ -90,7 +90,7 @@ check:
 	tools/vmtest/vmtest
 
 bench:
-	$(MAKE) -C bench run
+	$(MAKE) -C bench run sensitivity
 
 bench-guest:
 	$(MAKE) -C bench OUTPUT=$(CURDIR)/build/bench-static LDFLAGS=-static
