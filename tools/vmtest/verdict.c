@@ -218,7 +218,17 @@ static void evidence(const char *line)
  */
 #define HEADLINE_LEN	160
 
-static char (*headlines)[HEADLINE_LEN];
+/*
+ * With a headline, the first deeper failure in its evidence (a nested
+ * program's "not ok" line, such as clock_warp's inside under_hammer's
+ * output), which names the check that failed.
+ */
+struct headline {
+	char text[HEADLINE_LEN];
+	char cause[HEADLINE_LEN];
+};
+
+static struct headline *headlines;
 static size_t n_headlines, cap_headlines;
 
 static void fail(struct row *r, const char *fmt, ...)
@@ -238,7 +248,8 @@ static void fail(struct row *r, const char *fmt, ...)
 				     cap_headlines * sizeof(*headlines));
 	}
 	/* Truncated on purpose: the full line is above. */
-	head = headlines[n_headlines++];
+	headlines[n_headlines].cause[0] = '\0';
+	head = headlines[n_headlines++].text;
 	len = (size_t)snprintf(head, HEADLINE_LEN, "%.40s: ", r->id);
 	memcpy(head + len, line, HEADLINE_LEN - len - 1);
 	head[HEADLINE_LEN - 1] = '\0';
@@ -294,23 +305,40 @@ static bool parse_result(const char *s, struct ktap_result *res)
 	return true;
 }
 
-/* A ring of the last few lines seen, as evidence for a failure. */
+/*
+ * A ring of the last few lines seen, as evidence for a failure, and the
+ * first of all lines seen that holds a deeper "not ok", which the ring
+ * may have lost.
+ */
 struct ring {
 	const char *line[EVIDENCE_LINES];
 	unsigned int n;
+	const char *cause;
 };
 
 static void ring_add(struct ring *g, const char *line)
 {
 	g->line[g->n++ % EVIDENCE_LINES] = line;
+	if (!g->cause && strstr(line, "not ok "))
+		g->cause = line;
 }
 
+/*
+ * Prints the ring as the evidence of the failure just reported, and
+ * keeps its cause with that failure's headline.
+ */
 static void ring_print(const struct ring *g)
 {
 	unsigned int i = g->n > EVIDENCE_LINES ? g->n - EVIDENCE_LINES : 0;
+	const char *c = g->cause;
 
 	for (; i < g->n; i++)
 		evidence(g->line[i % EVIDENCE_LINES]);
+	if (!c || !n_headlines || headlines[n_headlines - 1].cause[0])
+		return;
+	while (*c == ' ' || *c == '#')
+		c++;
+	snprintf(headlines[n_headlines - 1].cause, HEADLINE_LEN, "%s", c);
 }
 
 /* A failed nested result waits for its parent's line to be named. */
@@ -769,8 +797,11 @@ int main(int argc, char **argv)
 	 */
 	if (n_headlines) {
 		printf("# failures (each with its evidence above):\n");
-		for (size_t h = 0; h < n_headlines; h++)
-			printf("#   %s\n", headlines[h]);
+		for (size_t h = 0; h < n_headlines; h++) {
+			printf("#   %s\n", headlines[h].text);
+			if (headlines[h].cause[0])
+				printf("#     inside: %s\n", headlines[h].cause);
+		}
 	}
 	printf("%u passed, %u failed\n", passed, failed);
 	return failed ? 1 : 0;
