@@ -27,7 +27,8 @@ enum warp_clock {
 enum warp_check {
 	WK_BACKWARD,	/* a thread's own readings go back */
 	WK_CROSS,	/* below a reading another thread published earlier */
-	WK_JUMP,	/* consecutive readings further apart than --max-jump-ms */
+	WK_JUMP,	/* consecutive readings further apart than --max-jump-ms,
+			 * unless the thread was not run (warp_checks.c) */
 	WK_RATE,	/* rate against the TSC, net of NTP, over a window */
 	WK_STEP,	/* advanced more or less than the TSC between readings */
 	WK_N
@@ -70,6 +71,11 @@ struct warp_opts {
 	double inject_skew_ns;
 	int inject_cpu;
 	double inject_back_ns;
+	/*
+	 * Also a self-test fault (warp_unrun): the first thread sleeps
+	 * inject_nap_ms once, a quarter into the duration. 0: never.
+	 */
+	double inject_nap_ms;
 };
 
 void warp_opts_default(struct warp_opts *o);
@@ -96,6 +102,13 @@ struct warp_result {
 	int ncpus, nthreads, npinned;
 	double duration_s;
 	struct warp_stat st[WC_N][WK_N];
+	/*
+	 * A thread's gaps of more than the jump bound, by the TSC, over
+	 * which another thread read the same clock throughout: the thread
+	 * was not run, and no jump of the clock is counted (warp_checks.c).
+	 * count: such absences; worst: the longest, in ns.
+	 */
+	struct warp_stat unrun;
 	uint64_t reads[WC_N];
 	uint64_t page_failures;		/* page reads that gave up */
 	uint64_t iterations;		/* rounds of all clocks, all threads */

@@ -16,8 +16,16 @@
  *    least publish_ns above m: lock-free, and the line is written once per
  *    publish_ns of clock time rather than on every read;
  *  - jump:      more than --max-jump-ms above the previous reading (a
- *    stall, a freeze, a blackout, or the thread kept off the CPU that
- *    long);
+ *    stall, a freeze, a blackout), unless the thread itself was not run:
+ *    the TSC too says it read nothing for longer than the bound, and
+ *    another thread read the same clock throughout, never that long
+ *    without a reading (struct presence). Such a gap is counted apart
+ *    (unrun): the other thread's own checks looked at the clock over it.
+ *    A guest stopped whole, or a clock no thread could read (a page that
+ *    stays mid-update), has no such witness and is a jump. A scheduler
+ *    that leaves a pinned thread unrun for a while is no fault of the
+ *    clock: a nested guest's thread went 41 s unrun after a save/restore
+ *    (the kvm-events row), every clock and the TSC alike;
  *  - tsc_step:  the clock advanced more or less than the TSC did between
  *    the two readings, beyond the TSC brackets, by more than
  *    --max-tsc-step-us plus the clock's resolution plus 1000 ppm of the
@@ -125,6 +133,45 @@ static void fire(struct warp_thread *t, int c, int k, double size, int cpu,
 	warp_event_push(t->run, e);
 }
 
+/*
+ * Whether a thread other than @self read clock @c throughout the TSC
+ * interval [@from, @to]: its unbroken run of readings (none further apart
+ * than the jump bound, @jump TSC cycles) began at or before @from, and
+ * its latest reading is less than the bound before @to (it is reading
+ * still: its latest need not be after our own, just taken). The jump
+ * check's witness; called only when a reading jumped.
+ */
+static __attribute__((noinline, cold)) bool
+others_read_through(const struct warp_thread *self, int c, uint64_t from,
+		    uint64_t to, uint64_t jump)
+{
+	const struct warp_run *r = self->run;
+	uint64_t last, since;
+	int i;
+
+	for (i = 0; i < r->nthreads; i++) {
+		struct presence *p = &r->t[i].seen[c];
+
+		if (&r->t[i] == self)
+			continue;
+		last = atomic_load_explicit(&p->last, memory_order_acquire);
+		since = atomic_load_explicit(&p->since, memory_order_relaxed);
+		if (last && (int64_t)(last - (to - jump)) >= 0 &&
+		    (int64_t)(from - since) >= 0)
+			return true;
+	}
+	return false;
+}
+
+/* A gap of @tgap ns the thread was not run; one per round is counted. */
+static void unrun(struct warp_thread *t, double tgap, int cpu, double at)
+{
+	if (t->unrun_round == t->iters + 1)
+		return;
+	t->unrun_round = t->iters + 1;
+	warp_stat_fire(&t->unrun, tgap, cpu, -1, at);
+}
+
 /* A clock's last reading in this thread. */
 struct last {
 	uint64_t v, lo, hi;
@@ -150,6 +197,7 @@ hot_loop(struct warp_thread *t, const bool inject)
 	struct last last[WC_N];
 	uint64_t pub_thr[WC_N], tprev, t0, tend;
 	double jump_ns = r->o.max_jump_ms * 1e6;
+	uint64_t jump_cyc = (uint64_t)(jump_ns / r->nspc);
 	double step_ns = r->o.max_step_us * 1e3;
 	clockid_t ids[WC_N];
 	struct timespec cpu_ts;
@@ -167,6 +215,7 @@ hot_loop(struct warp_thread *t, const bool inject)
 	if (t->pin == -2)
 		return;
 	t->back_pending = inject && t->idx == 0 && r->o.inject_back_ns > 0;
+	t->nap_pending = inject && t->idx == 0 && r->o.inject_nap_ms > 0;
 	tprev = t0 = warp_tsc(&cpu);
 	if (!warp_have_rdtscp)
 		cpu = sched_getcpu();
@@ -176,13 +225,23 @@ hot_loop(struct warp_thread *t, const bool inject)
 
 		if (!warp_have_rdtscp && t->pin < 0)
 			cpu = sched_getcpu();
+		if (inject && t->nap_pending &&
+		    warp_at(r, tprev) >= r->o.duration_s / 4) {
+			struct timespec nap = {
+				.tv_sec = (time_t)(r->o.inject_nap_ms / 1000),
+				.tv_nsec = (long)(fmod(r->o.inject_nap_ms, 1000) * 1e6),
+			};
+
+			t->nap_pending = false;
+			nanosleep(&nap, NULL);
+		}
 		for (i = 0; i < r->nclocks; i++) {
 			int c = r->order[i];
 			struct last *l = &last[c];
 			struct page_read pr;
 			struct timespec ts;
 			uint64_t m, v, lo, hi, tnow;
-			double scale = 1.0, at;
+			double scale = 1.0, at, tgap;
 
 			m = atomic_load_explicit(&r->pub[c].v,
 						 memory_order_acquire);
@@ -208,6 +267,18 @@ hot_loop(struct warp_thread *t, const bool inject)
 			tprev = tnow;
 			t->reads[c]++;
 			at = warp_at(r, hi);
+			/*
+			 * This thread's presence, for the others' jump check:
+			 * tgap, the TSC from the end of its previous reading
+			 * of c to the end of this one (a thread put off the
+			 * CPU within a reading's bracket was not run either).
+			 */
+			tgap = l->have ? (double)(int64_t)(hi - l->hi) * r->nspc : 0;
+			if (!l->have || tgap > jump_ns)
+				atomic_store_explicit(&t->seen[c].since, hi,
+						      memory_order_relaxed);
+			atomic_store_explicit(&t->seen[c].last, hi,
+					      memory_order_release);
 			if (inject && c != WC_TSC && c != WC_PAGE) {
 				if (cpu == r->o.inject_cpu)
 					v -= (uint64_t)r->o.inject_skew_ns;
@@ -226,11 +297,18 @@ hot_loop(struct warp_thread *t, const bool inject)
 				} else {
 					double gap = (double)(v - l->v) * scale;
 
-					warp_stat_peak(&t->st[c][WK_JUMP], gap,
-						       cpu, at);
-					if (gap > jump_ns)
-						fire(t, c, WK_JUMP, gap, cpu, -1,
-						     at, l->v, v, 0);
+					if (gap > jump_ns && tgap > jump_ns &&
+					    others_read_through(t, c, l->hi, hi,
+								jump_cyc)) {
+						unrun(t, tgap, cpu, at);
+					} else {
+						warp_stat_peak(&t->st[c][WK_JUMP],
+							       gap, cpu, at);
+						if (gap > jump_ns)
+							fire(t, c, WK_JUMP, gap,
+							     cpu, -1, at, l->v,
+							     v, 0);
+					}
 				}
 				if (c != WC_TSC) {
 					double step, tol, el_min, el_max, d;
@@ -300,7 +378,8 @@ static void *hot_fn(void *arg)
 	struct warp_thread *t = arg;
 	const struct warp_opts *o = &t->run->o;
 
-	if (o->inject_skew_ns > 0 || o->inject_back_ns > 0)
+	if (o->inject_skew_ns > 0 || o->inject_back_ns > 0 ||
+	    o->inject_nap_ms > 0)
 		hot_loop(t, true);
 	else
 		hot_loop(t, false);
@@ -335,6 +414,7 @@ int warp_threads_start(struct warp_run *r)
 		for (c = 0; c < WC_N; c++)
 			for (k = 0; k < WK_N; k++)
 				warp_stat_init(&t->st[c][k]);
+		warp_stat_init(&t->unrun);
 	}
 	free(cpus);
 	pthread_barrier_init(&r->go, NULL, r->nthreads + 1);
@@ -538,6 +618,7 @@ void warp_finish(struct warp_run *r, struct warp_result *res)
 	for (c = 0; c < WC_N; c++)
 		for (k = 0; k < WK_N; k++)
 			warp_stat_init(&res->st[c][k]);
+	warp_stat_init(&res->unrun);
 	res->thread_rate_min = -1;
 	for (i = 0; i < r->nthreads; i++) {
 		struct warp_thread *t = &r->t[i];
@@ -548,6 +629,7 @@ void warp_finish(struct warp_run *r, struct warp_result *res)
 				warp_stat_merge(&res->st[c][k], &t->st[c][k]);
 			res->reads[c] += t->reads[c];
 		}
+		warp_stat_merge(&res->unrun, &t->unrun);
 		res->page_failures += t->page_fail;
 		res->iterations += t->iters;
 		res->events_dropped += t->dropped;

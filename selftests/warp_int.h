@@ -53,6 +53,19 @@ struct pub {
 	_Atomic int32_t who;		/* CPU of the publisher, best effort */
 } __attribute__((aligned(CACHELINE)));
 
+/*
+ * A thread's unbroken reading of one clock, for the other threads' jump
+ * check: last, the TSC after its latest reading; since, the TSC before
+ * the first reading of its current run of readings no further apart by
+ * the TSC than the jump bound. Written by the thread alone, since
+ * (relaxed) before last (release); read by another thread only when one
+ * of its own readings jumped, last (acquire) before since, so that a last
+ * it sees comes with a since at least as new as the one stored with it.
+ */
+struct presence {
+	_Atomic uint64_t since, last;
+};
+
 struct warp_thread {
 	struct warp_run *run;
 	pthread_t th;
@@ -65,12 +78,16 @@ struct warp_thread {
 	double cpu_s;			/* CPU time used */
 	double wall_s;
 	struct warp_stat st[WC_N][WK_N];
+	struct warp_stat unrun;		/* see struct warp_result */
+	uint64_t unrun_round;		/* iters + 1 of the last one counted */
+	struct presence seen[WC_N];
 	uint64_t hist[WARP_HIST_BUCKETS];
 	struct warp_event pool[WARP_POOL];
 	int pool_used;
 	uint8_t per[WC_N][WK_N];	/* events handed over per pair */
 	uint64_t dropped;
 	bool back_pending;		/* inject_back_ns still to inject */
+	bool nap_pending;		/* inject_nap_ms still to sleep */
 } __attribute__((aligned(CACHELINE)));
 
 struct warp_run {

@@ -327,6 +327,13 @@ void warp_report(const struct warp_result *res, const struct warp_opts *o)
 				       ", some windows too noisy" : "");
 		}
 	}
+	if (res->unrun.count) {
+		ns_str(res->unrun.worst, worst, sizeof(worst));
+		cpus_str(res->unrun.cpus, cpus, sizeof(cpus));
+		ksft_print_msg("threads not run: %" PRIu64 " gaps above the jump bound by the TSC over which another thread read the same clock throughout (no jump counted), longest %s on cpu %d at %.3f s, cpus %s\n",
+			       res->unrun.count, worst, res->unrun.worst_cpu,
+			       res->unrun.worst_at, cpus);
+	}
 	if (res->page_failures)
 		ksft_print_msg("page reads that gave up (page mid-update, invalid, or a kvm page without TSC_STABLE): %" PRIu64 "\n",
 			       res->page_failures);
@@ -365,7 +372,9 @@ void warp_json(FILE *f, const struct warp_result *res,
 	fprintf(f, "  \"events\": %" PRIu64 ", \"events_dropped\": %" PRIu64 ", \"page_failures\": %" PRIu64 ", \"realtime_set\": %s,\n",
 		res->events, res->events_dropped, res->page_failures,
 		res->realtime_set ? "true" : "false");
-	fprintf(f, "  \"histogram_log2_ns\": [");
+	fprintf(f, "  \"unrun\": ");
+	json_stat(f, &res->unrun);
+	fprintf(f, ",\n  \"histogram_log2_ns\": [");
 	for (i = 0; i < WARP_HIST_BUCKETS; i++)
 		fprintf(f, "%s%" PRIu64, i ? ", " : "", res->hist[i]);
 	fprintf(f, "],\n  \"clocks\": {");
