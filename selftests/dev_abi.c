@@ -161,8 +161,8 @@ static void check_node(void)
 			 st.st_mode & 07777);
 }
 
-enum unpriv_step { UNPRIV_OK, UNPRIV_DROP, UNPRIV_OPEN, UNPRIV_MMAP,
-		   UNPRIV_READ };
+enum unpriv_step { UNPRIV_OK, UNPRIV_DROP, UNPRIV_LOST, UNPRIV_OPEN,
+		   UNPRIV_MMAP, UNPRIV_READ };
 
 struct unpriv_result {
 	int step;		/* enum unpriv_step that failed */
@@ -208,6 +208,7 @@ static void check_unprivileged(__u32 format)
 {
 	static const char *const steps[] = {
 		[UNPRIV_OK] = "ok", [UNPRIV_DROP] = "dropping root",
+		[UNPRIV_LOST] = "the child's result did not come back",
 		[UNPRIV_OPEN] = "open", [UNPRIV_MMAP] = "mmap",
 		[UNPRIV_READ] = "reading the page",
 	};
@@ -215,7 +216,8 @@ static void check_unprivileged(__u32 format)
 	int err = as_nobody(unpriv_map, &format, &r, sizeof(r));
 
 	if (err)
-		r = (struct unpriv_result){ UNPRIV_DROP, -err };
+		r = (struct unpriv_result){
+			err == -EIO ? UNPRIV_LOST : UNPRIV_DROP, -err };
 	ksft_test_result(r.step == UNPRIV_OK,
 			 "uid %d maps and reads the page%s%s%s%s\n", NOBODY,
 			 r.step ? ": " : "", r.step ? steps[r.step] : "",

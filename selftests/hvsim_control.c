@@ -483,7 +483,10 @@ static void open_flags(void *out, const void *arg)
 	*(int *)out = fd < 0 ? errno : 0;
 }
 
-/* The errno of open(@flags) as NOBODY; negative: dropping root failed. */
+/*
+ * The errno of open(@flags) as NOBODY; negative: as_nobody()'s -errno
+ * (dropping root failed, or -EIO: the result did not come back).
+ */
 static int open_as_nobody(int flags)
 {
 	int got, err = as_nobody(open_flags, &flags, &got, sizeof(got));
@@ -504,7 +507,10 @@ static void check_nobody(void)
 
 	for (i = 0; i < NOBODY_RESULTS; i++) {
 		err = open_as_nobody(nobody_opens[i].flags);
-		if (err < 0)
+		if (err == -EIO)
+			ksft_test_result_fail("open %s as uid %d: the child's result did not come back\n",
+					      nobody_opens[i].name, NOBODY);
+		else if (err < 0)
 			ksft_test_result_fail("open %s as uid %d: dropping root: %s\n",
 					      nobody_opens[i].name, NOBODY,
 					      errname(-err));
