@@ -12,9 +12,7 @@
  *    migration, and how a hypervisor that forgets to notify is caught.
  * Either way: the page is re-validated, the change measured (the rate
  * before and after, the step of the clock at one TSC value, a pause:
- * GUEST_STOPPED newly set, the clocksource's count of pauses moved, or a
- * step back over which the watch itself did not run: see
- * tscpage_hid_pause()),
+ * GUEST_STOPPED newly set or the clocksource's count of pauses moved),
  * the generation bumped if anything changed, an event appended for
  * read()/poll() and traced.
  *
@@ -37,12 +35,10 @@
 #include <linux/atomic.h>
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
-#include <linux/math64.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/smp.h>
 #include <linux/workqueue.h>
-#include <asm/msr.h>
 
 #include "tscpage.h"
 #include "trace.h"
@@ -74,14 +70,6 @@ static u32 tscpage_ref_pauses;
 static bool tscpage_ref_valid;
 /* A change the watch saw once and holds for one round (see below). */
 static bool tscpage_change_held;
-/*
- * The TSC of the watch's last sample that failed, or did not find a change
- * to hold (a change's first sighting is measured from before it, in both
- * of its rounds); 0: none yet.
- */
-static u64 tscpage_watch_tsc;
-/* Whether that sample read the page. */
-static bool tscpage_watch_ok;
 static u64 tscpage_unusable_since;
 static bool tscpage_subscribed;
 
@@ -110,9 +98,6 @@ u32 tscpage_current_khz(void)
  * @now:     the parameters now
  * @tsc:     the TSC value they were read with
  * @pauses:  the clocksource's count of pauses, read after them
- * @away:    the watch's: ns by the TSC since its last sample before the
- *           change (it did not look in between); 0 when not known (the
- *           notification)
  * @step:    clock by @now minus clock by the reference, both at @tsc
  * @flags:   TSCPAGE_EVENT_* that describe it
  * @old_khz: rate the reference implies
@@ -122,7 +107,6 @@ struct tscpage_change {
 	union tscpage_params now;
 	u64 tsc;
 	u32 pauses;
-	u64 away;
 	s64 step;
 	u32 flags;
 	u32 old_khz;
@@ -188,47 +172,32 @@ static s64 tscpage_step(enum tscpage_format format, const struct tscpage_change 
 }
 
 /*
- * The page hid a pause: the guest was stopped, and the clock the page
- * gives does not count the time it was (QEMU rebases kvmclock at a
- * 'cont'; the Hyper-V partition's reference time does not run while it
- * is stopped), while the TSC did. A Hyper-V page has no flag to say so,
- * and KVM's GUEST_STOPPED can be gone before anyone here saw it (see
- * below). So a step back is also taken for a pause when it is longer
- * than the watch's period and yet leaves the page at or ahead of where it
- * was at the watch's last look: the clock did not go behind anything the
- * watch saw. Over pvclock, where that is the fallback, the watch must
- * not have looked (@c->away, by the TSC) for about the step's length
- * since a look that read the page, so that a page that stepped back as it
- * came back from being unusable (hvsim's stuck_back) stays BACKWARD.
- * A step back within the period (a page rebased by a millisecond, hvsim's
- * backward fault) stays BACKWARD. What this cannot tell apart: a real
- * step back longer than the watch's period at a moment the watch was kept
- * from running for longer still.
- *
- * Why pvclock needs it: in the nested kvm-events row (L2 under a real
- * KVM) one QMP pause of 2 s in five runs came to the watch as CPU 0's
- * page 2.006 s back with neither GUEST_STOPPED nor the count of pauses
- * moved, and the page was distrusted for good; the others had the count.
- * Lock held.
+ * A Hyper-V reference page hid a pause: the partition's reference time
+ * does not count while the guest is stopped (KVM's page, derived from
+ * kvmclock, hides a QEMU stop the same way), and the page has no
+ * GUEST_STOPPED to say so. So a step back is taken for a pause when it is
+ * longer than the watch's period and yet leaves the page at or ahead of
+ * where it was at the watch's last look: the watch did not run for longer
+ * than the step, and the clock did not go behind anything it saw. A step
+ * back within the period (a page rebased by a millisecond, hvsim's
+ * backward fault) stays BACKWARD. What this cannot tell apart: a real step
+ * back longer than the watch's period at a moment the watch was kept from
+ * running for longer still. Lock held.
  */
-static bool tscpage_hid_pause(enum tscpage_format format,
-			      const struct tscpage_change *c)
+static bool tscpage_hvref_hid_pause(const struct tscpage_change *c)
 {
-	s64 period = (s64)TSCPAGE_WATCH_MS * NSEC_PER_MSEC;
-	s64 since = tscpage_params_ns(format, &c->now, c->tsc) -
-		    tscpage_params_ns(format, &tscpage_ref, tscpage_ref_tsc);
+	s64 since = tscpage_params_ns(TSCPAGE_FORMAT_HVREF, &c->now, c->tsc) -
+		    tscpage_params_ns(TSCPAGE_FORMAT_HVREF, &tscpage_ref,
+				      tscpage_ref_tsc);
 
-	if (c->step >= -period || since < 0)
-		return false;
-	return format == TSCPAGE_FORMAT_HVREF ||
-	       (c->away && c->away + period >= (u64)-c->step);
+	return c->step < -(s64)TSCPAGE_WATCH_MS * NSEC_PER_MSEC && since >= 0;
 }
 
 /*
  * A change is a new rate, a step beyond rounding, or a pause: GUEST_STOPPED
  * newly set, or the clocksource's count of pauses moved since the
  * reference (a read cleared the flag before we could see it: kvm), or a
- * page that hid one (tscpage_hid_pause()). A step back is
+ * Hyper-V page that hid one (tscpage_hvref_hid_pause()). A step back is
  * BACKWARD unless a pause says the guest was paused: then it is the pause
  * being hidden from the clock (what KVM does when the VM is stopped), and
  * nobody was running to see time go back. Lock held.
@@ -255,8 +224,6 @@ static void tscpage_compare(enum tscpage_format format,
 		 */
 		stopped |= c->pauses != tscpage_ref_pauses &&
 			   !(ref->pvclock.flags & TSCPAGE_PVCLOCK_GUEST_STOPPED);
-		/* Neither says so: the last resort, tscpage_hid_pause(). */
-		stopped = stopped || tscpage_hid_pause(format, c);
 		if (c->now.pvclock.tsc_to_system_mul !=
 		    ref->pvclock.tsc_to_system_mul ||
 		    c->now.pvclock.tsc_shift != ref->pvclock.tsc_shift)
@@ -264,7 +231,7 @@ static void tscpage_compare(enum tscpage_format format,
 	} else {
 		if (c->now.hvref.tsc_scale != ref->hvref.tsc_scale)
 			c->flags |= TSCPAGE_EVENT_CHANGED;
-		stopped = tscpage_hid_pause(format, c);
+		stopped = tscpage_hvref_hid_pause(c);
 	}
 	if (stopped)
 		c->flags |= TSCPAGE_EVENT_CHANGED | TSCPAGE_EVENT_GUEST_STOPPED;
@@ -411,32 +378,6 @@ static void tscpage_withdraw(const struct tscpage_provider *p, u64 ms)
 }
 
 /*
- * How long the watch did not look, in ns by the TSC at the rate of the
- * page it just read (@c): from its last sample, read or not, before the
- * change it may be holding (tscpage_watch_tsc), to this one. Sample to
- * sample, not round to round: a pause that holds the watch between the
- * start of its round and its sample is a time it did not look. 0 if not
- * known (the first sample, a TSC that went back: one moved by a
- * migration), and 0 if that last look could not read the page: a page
- * that was unusable just before it stepped back did not hide a pause, it
- * came back behind (hvsim's stuck_back; the kernel's clock then holds
- * until the page catches up, and the watch's timer with it, so by the TSC
- * the watch is away as long as the step). Lock held.
- */
-static u64 tscpage_watch_away(enum tscpage_format format,
-			      const struct tscpage_change *c)
-{
-	u32 khz;
-
-	if (!tscpage_watch_ok || (s64)(c->tsc - tscpage_watch_tsc) <= 0)
-		return 0;
-	khz = tscpage_params_khz(format, &c->now);
-	if (!khz)
-		return 0;
-	return mul_u64_u32_div(c->tsc - tscpage_watch_tsc, USEC_PER_SEC, khz);
-}
-
-/*
  * The watch, every TSCPAGE_WATCH_MS. A change is reported only when it
  * is still there one round later, because a migration's page appears
  * before its notification does: a notification in between takes it over
@@ -448,16 +389,12 @@ static void tscpage_watch_fn(struct work_struct *work)
 	const struct tscpage_provider *p = tscpage_rl_provider;
 	struct tscpage_change c;
 	u64 now = ktime_get_ns();
-	u64 tsc;
 	u64 ms;
 	int err;
 
 	mutex_lock(&tscpage_reenlighten_lock);
 	tscpage_clocksource_check_cpus();
 	err = tscpage_watch_sample(p, &c);
-	/* A sample that failed was a look all the same. */
-	tsc = err ? rdtsc_ordered() : c.tsc;
-	c.away = err ? 0 : tscpage_watch_away(p->format, &c);
 	if (err == -ENODATA && p->ref_ns) {
 		/*
 		 * Marked invalid, but the clocksource reads its clock another
@@ -494,10 +431,6 @@ static void tscpage_watch_fn(struct work_struct *work)
 		tscpage_change_held = true;
 	}
 out:
-	if (err || !tscpage_change_held) {
-		tscpage_watch_tsc = tsc;
-		tscpage_watch_ok = !err;
-	}
 	mutex_unlock(&tscpage_reenlighten_lock);
 	queue_delayed_work(system_wq, &tscpage_watch_work,
 			   msecs_to_jiffies(TSCPAGE_WATCH_MS));
