@@ -323,6 +323,16 @@ static void ring_add(struct ring *g, const char *line)
 		g->cause = line;
 }
 
+/* Keeps @c as the cause of the failure just reported, unless it has one. */
+static void headline_cause(const char *c)
+{
+	if (!c || !n_headlines || headlines[n_headlines - 1].cause[0])
+		return;
+	while (*c == ' ' || *c == '#')
+		c++;
+	snprintf(headlines[n_headlines - 1].cause, HEADLINE_LEN, "%s", c);
+}
+
 /*
  * Prints the ring as the evidence of the failure just reported, and
  * keeps its cause with that failure's headline.
@@ -330,15 +340,10 @@ static void ring_add(struct ring *g, const char *line)
 static void ring_print(const struct ring *g)
 {
 	unsigned int i = g->n > EVIDENCE_LINES ? g->n - EVIDENCE_LINES : 0;
-	const char *c = g->cause;
 
 	for (; i < g->n; i++)
 		evidence(g->line[i % EVIDENCE_LINES]);
-	if (!c || !n_headlines || headlines[n_headlines - 1].cause[0])
-		return;
-	while (*c == ' ' || *c == '#')
-		c++;
-	snprintf(headlines[n_headlines - 1].cause, HEADLINE_LEN, "%s", c);
+	headline_cause(g->cause);
 }
 
 /* A failed nested result waits for its parent's line to be named. */
@@ -614,6 +619,8 @@ static unsigned int scan_log(struct row *r, const char *file,
 			continue;
 		if (!*header) {
 			fail(r, "%s", what);
+			/* The first report names what the kernel said. */
+			headline_cause(log_key(t.line[i]));
 			*header = true;
 		}
 		printf("#     %s:%zu:\n", file, i + 1);
