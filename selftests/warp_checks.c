@@ -241,7 +241,8 @@ hot_loop(struct warp_thread *t, const bool inject)
 			struct page_read pr;
 			struct timespec ts;
 			uint64_t m, v, lo, hi, tnow;
-			double scale = 1.0, at, tgap;
+			double scale = 1.0, at;
+			bool away;
 
 			m = atomic_load_explicit(&r->pub[c].v,
 						 memory_order_acquire);
@@ -271,10 +272,13 @@ hot_loop(struct warp_thread *t, const bool inject)
 			 * This thread's presence, for the others' jump check:
 			 * tgap, the TSC from the end of its previous reading
 			 * of c to the end of this one (a thread put off the
-			 * CPU within a reading's bracket was not run either).
+			 * CPU within a reading's bracket was not run either),
+			 * compared in cycles: tgap > jump_ns exactly when the
+			 * whole cycles exceed jump_cyc, jump_ns / nspc rounded
+			 * down.
 			 */
-			tgap = l->have ? (double)(int64_t)(hi - l->hi) * r->nspc : 0;
-			if (!l->have || tgap > jump_ns)
+			away = l->have && (int64_t)(hi - l->hi) > (int64_t)jump_cyc;
+			if (!l->have || away)
 				atomic_store_explicit(&t->seen[c].since, hi,
 						      memory_order_relaxed);
 			atomic_store_explicit(&t->seen[c].last, hi,
@@ -297,10 +301,11 @@ hot_loop(struct warp_thread *t, const bool inject)
 				} else {
 					double gap = (double)(v - l->v) * scale;
 
-					if (gap > jump_ns && tgap > jump_ns &&
+					if (gap > jump_ns && away &&
 					    others_read_through(t, c, l->hi, hi,
 								jump_cyc)) {
-						unrun(t, tgap, cpu, at);
+						unrun(t, (double)(hi - l->hi) *
+							 r->nspc, cpu, at);
 					} else {
 						warp_stat_peak(&t->st[c][WK_JUMP],
 							       gap, cpu, at);
