@@ -173,6 +173,21 @@ static const struct row rows[] = {
 	  .hv = { [H_NOTIFICATIONS] = SAME },
 	  .ev = EV_MATCH, .ev_type = TSCPAGE_EVENT_DETECTED,
 	  .ev_set = TSCPAGE_EVENT_CHANGED },
+	/*
+	 * A 300 ms pause hidden from the clock, and no GUEST_STOPPED for
+	 * anyone to see: the watch finds the page 300 ms back, and no CPU
+	 * read the clock for as long (every CPU was held). A pause
+	 * (reenlighten.c, tscpage_hid_pause()): GUEST_STOPPED, no BACKWARD,
+	 * no distrust. Before, BACKWARD, and the page distrusted for good.
+	 */
+	{ .fault = TSCPAGE_HVSIM_FAULT_PAUSE_NOFLAG, .formats = PV,
+	  .for_ms = 600,
+	  .c = { [C_GENERATION] = GROWS, [C_DISTRUST] = IS_ZERO },
+	  .hv = { [H_NOTIFICATIONS] = SAME },
+	  .ev = EV_MATCH, .ev_type = TSCPAGE_EVENT_DETECTED,
+	  .ev_set = TSCPAGE_EVENT_CHANGED | TSCPAGE_EVENT_GUEST_STOPPED,
+	  .ev_clear = TSCPAGE_EVENT_BACKWARD,
+	  .step_min = INT64_MIN, .step_max = -250000000 },
 	{ .fault = TSCPAGE_HVSIM_FAULT_NO_ACK, .formats = PV | HV,
 	  .for_ms = 1500,
 	  .hv = { [H_ACKS_DROPPED] = GROWS, [H_ACK_TIMEOUTS] = GROWS },
@@ -196,7 +211,7 @@ static const struct row rows[] = {
 	 * BACKWARD (no GUEST_STOPPED newly set says it was a pause). hvref:
 	 * a step back longer than the watch's period that leaves the page
 	 * no behind where the watch last saw it is a pause the page hid
-	 * (reenlighten.c, tscpage_hvref_hid_pause()), as Hyper-V's
+	 * (reenlighten.c, tscpage_hid_pause()), as Hyper-V's
 	 * reference time hides one: GUEST_STOPPED, not BACKWARD. Before
 	 * backward and torn: after torn the watch's last look may be a torn
 	 * page, seconds behind, and the step would come out forward.

@@ -138,6 +138,7 @@ bool hvsim_page_spoiled(const struct hvsim *sim)
 	case TSCPAGE_HVSIM_FAULT_CHANGE_NONOTIFY:
 	case TSCPAGE_HVSIM_FAULT_NO_ACK:
 	case TSCPAGE_HVSIM_FAULT_NOTIFY_LATE:
+	case TSCPAGE_HVSIM_FAULT_PAUSE_NOFLAG:
 		return false;
 	default:
 		return true;
@@ -222,6 +223,17 @@ int hvsim_fault_start(struct hvsim *sim,
 	case TSCPAGE_HVSIM_FAULT_CHANGE_NONOTIFY:
 		err = hvsim_migrate(sim, &m, HVSIM_MIGRATE_HIDE |
 					     HVSIM_MIGRATE_NONOTIFY);
+		break;
+	case TSCPAGE_HVSIM_FAULT_PAUSE_NOFLAG:
+		/*
+		 * A pause whose GUEST_STOPPED the guest never sees, as if
+		 * something else took it first: what the nested kvm-events
+		 * row met once over a real KVM.
+		 */
+		m.blackout_ms = HVSIM_FAULT_PAUSE_MS;
+		err = hvsim_migrate(sim, &m, HVSIM_MIGRATE_HIDE |
+					     HVSIM_MIGRATE_NONOTIFY |
+					     HVSIM_MIGRATE_NOFLAG);
 		break;
 	case TSCPAGE_HVSIM_FAULT_NO_ACK:
 		err = hvsim_migrate(sim, &m, 0);

@@ -46,6 +46,12 @@
  * notify_late faults do.
  */
 #define HVSIM_FAULT_BLACKOUT_MS	20
+/*
+ * pause_noflag's: longer than tscpage's watch period (100 ms), so that
+ * the step back it hides is more than rounding or a page rebased by a
+ * little, and the watch cannot run through it (every CPU is held).
+ */
+#define HVSIM_FAULT_PAUSE_MS	300
 
 /**
  * struct hvsim - the simulated hypervisor
@@ -178,6 +184,7 @@ void hvsim_fault_end_work(struct work_struct *work);
 /* migrate.c */
 #define HVSIM_MIGRATE_HIDE	BIT(0)	/* the clock does not see the blackout */
 #define HVSIM_MIGRATE_NONOTIFY	BIT(1)	/* no notification */
+#define HVSIM_MIGRATE_NOFLAG	BIT(2)	/* pvclock: no GUEST_STOPPED */
 int hvsim_migrate(struct hvsim *sim, const struct tscpage_hvsim_migrate *m,
 		  unsigned int how);
 int hvsim_notify(struct hvsim *sim, int cpu);

@@ -118,7 +118,8 @@ static int hvsim_migrate_cpu(void *data)
 	if (sim->format == TSCPAGE_FORMAT_PVCLOCK || m->tsc_offset ||
 	    (stop->how & HVSIM_MIGRATE_HIDE))
 		hvsim_rebase(sim, tsc, ns);
-	if (sim->format == TSCPAGE_FORMAT_PVCLOCK)
+	if (sim->format == TSCPAGE_FORMAT_PVCLOCK &&
+	    !(stop->how & HVSIM_MIGRATE_NOFLAG))
 		sim->stopped = true;
 	if (m->tsc_khz)
 		sim->tsc_khz = m->tsc_khz;

@@ -46,3 +46,5 @@ TSCPAGE_HVSIM_FAULT(STUCK_BACK, "stuck_back", BOTH, NONE,
 		    "stuck mid-update, then resumes where it stuck (time hidden)")
 TSCPAGE_HVSIM_FAULT(NOTIFY_LATE, "notify_late", BOTH, NONE,
 		    "a migration whose notification comes when the fault ends")
+TSCPAGE_HVSIM_FAULT(PAUSE_NOFLAG, "pause_noflag", PVCLOCK, NONE,
+		    "a 300 ms pause hidden from the clock, no GUEST_STOPPED, untold")
