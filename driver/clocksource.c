@@ -129,6 +129,35 @@ static DEFINE_MUTEX(tscpage_cs_lock);
 static bool tscpage_registered;
 
 /*
+ * The reads' witness that the guest ran, for the watch
+ * (tscpage_clocksource_absent()): per CPU, the TSC of its last read of the
+ * clock and the longest time between two of its reads since the watch
+ * last adopted the page (tscpage_clocksource_presence_reset()). Written
+ * by its own CPU's reads with this_cpu_*(), single instructions, so an
+ * NMI's read in the middle of ours costs at most one gap. The watch
+ * zeroes max_gap from another CPU with a plain store; a read racing with
+ * it may store back a gap that ended just then: a gap that happened,
+ * counted once more.
+ */
+struct tscpage_presence {
+	u64 last_tsc;
+	u64 max_gap;
+};
+
+static DEFINE_PER_CPU(struct tscpage_presence, tscpage_presence);
+
+/* Preemption disabled by the caller; any context, NMI included. */
+static __always_inline void tscpage_note_read(u64 tsc)
+{
+	u64 last = this_cpu_read(tscpage_presence.last_tsc);
+
+	this_cpu_write(tscpage_presence.last_tsc, tsc);
+	if (unlikely(last && (s64)(tsc - last) >
+			     (s64)this_cpu_read(tscpage_presence.max_gap)))
+		this_cpu_write(tscpage_presence.max_gap, tsc - last);
+}
+
+/*
  * The counters use this_cpu_*() operations: single instructions on x86, so
  * an NMI that reads the clock in the middle of our read cannot lose an
  * increment. max_retries is a compare-then-store and may, rarely, keep the
@@ -400,6 +429,7 @@ static u64 notrace tscpage_read_pvclock(struct clocksource *cs)
 			err = -EINVAL;
 	}
 	if (likely(!err)) {
+		tscpage_note_read(s.tsc);
 		ns = tscpage_pvclock_ns(&s.params, s.tsc);
 		if (likely(s.params.flags & TSCPAGE_PVCLOCK_TSC_STABLE) &&
 		    likely(!tscpage_distrusted())) {
@@ -407,9 +437,12 @@ static u64 notrace tscpage_read_pvclock(struct clocksource *cs)
 			goto out;
 		}
 	} else {
+		u64 tsc = tp_rdtsc_ordered();
+
+		tscpage_note_read(tsc);
 		tscpage_count_fallback(err, s.retries);
 		tscpage_lastgood_read(lg, &last);
-		ns = tscpage_pvclock_ns(&last.pvclock, tp_rdtsc_ordered());
+		ns = tscpage_pvclock_ns(&last.pvclock, tsc);
 	}
 	ns = tscpage_guard(ns);
 out:
@@ -451,6 +484,7 @@ static u64 notrace tscpage_read_hvref(struct clocksource *cs)
 			err = -EINVAL;
 	}
 	if (likely(!err)) {
+		tscpage_note_read(s.tsc);
 		ns = tscpage_hvref_ns(&s.params, s.tsc);
 		if (unlikely(READ_ONCE(tscpage_tsc_unsynced) ||
 			     tscpage_distrusted()))
@@ -467,12 +501,15 @@ static u64 notrace tscpage_read_hvref(struct clocksource *cs)
 		 * counter costs a VM exit; the guard's line is nothing beside.
 		 */
 		this_cpu_inc(tscpage_stats.ref_counter);
+		tscpage_note_read(tp_rdtsc_ordered());
 		ns = tscpage_guard(tscpage_ref_ns());
 	} else {
+		u64 tsc = tp_rdtsc_ordered();
+
+		tscpage_note_read(tsc);
 		tscpage_count_fallback(err, s.retries);
 		tscpage_lastgood_read(lg, &last);
-		ns = tscpage_guard(tscpage_hvref_ns(&last.hvref,
-						    tp_rdtsc_ordered()));
+		ns = tscpage_guard(tscpage_hvref_ns(&last.hvref, tsc));
 	}
 	preempt_enable_notrace();
 	return ns;
@@ -590,6 +627,44 @@ u64 tscpage_clocksource_read(void)
 bool tscpage_clocksource_is_current(void)
 {
 	return READ_ONCE(tscpage_current);
+}
+
+/*
+ * Whether the guest did not run for @cycles of the TSC since the last
+ * tscpage_clocksource_presence_reset(), by the reads' word: tscpage is
+ * the kernel's clock (otherwise the kernel does not read it, and no read
+ * says anything), and every online CPU went at least that long without
+ * reading it, between two reads or from its last read to @tsc. While the
+ * guest runs, the CPU that holds the watch's timer reads the clock at
+ * least every watch period, the kernel's clock held or not (a timer
+ * interrupt reads it, finds the timer not yet due, and programs the next
+ * one by the TSC). Process context (the watch, under its lock).
+ */
+bool tscpage_clocksource_absent(u64 tsc, u64 cycles)
+{
+	unsigned int cpu;
+
+	if (!READ_ONCE(tscpage_current))
+		return false;
+	for_each_online_cpu(cpu) {
+		const struct tscpage_presence *p =
+			per_cpu_ptr(&tscpage_presence, cpu);
+		u64 last = READ_ONCE(p->last_tsc);
+
+		if (READ_ONCE(p->max_gap) < cycles && last &&
+		    (s64)(tsc - last) < (s64)cycles)
+			return false;
+	}
+	return true;
+}
+
+/* A new window for tscpage_clocksource_absent(). The watch's lock held. */
+void tscpage_clocksource_presence_reset(void)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		WRITE_ONCE(per_cpu_ptr(&tscpage_presence, cpu)->max_gap, 0);
 }
 
 /*

@@ -12,7 +12,8 @@
  *    migration, and how a hypervisor that forgets to notify is caught.
  * Either way: the page is re-validated, the change measured (the rate
  * before and after, the step of the clock at one TSC value, a pause:
- * GUEST_STOPPED newly set or the clocksource's count of pauses moved),
+ * GUEST_STOPPED newly set, the clocksource's count of pauses moved, or a
+ * step back over which the guest did not run: see tscpage_hid_pause()),
  * the generation bumped if anything changed, an event appended for
  * read()/poll() and traced.
  *
@@ -35,6 +36,7 @@
 #include <linux/atomic.h>
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
+#include <linux/math64.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/smp.h>
@@ -120,6 +122,8 @@ static void tscpage_ref_set(const struct tscpage_change *c)
 	tscpage_ref_tsc = c->tsc;
 	tscpage_ref_pauses = c->pauses;
 	tscpage_ref_valid = true;
+	/* The reads' witness of a pause counts from here. */
+	tscpage_clocksource_presence_reset();
 }
 
 /*
@@ -172,32 +176,60 @@ static s64 tscpage_step(enum tscpage_format format, const struct tscpage_change 
 }
 
 /*
- * A Hyper-V reference page hid a pause: the partition's reference time
- * does not count while the guest is stopped (KVM's page, derived from
- * kvmclock, hides a QEMU stop the same way), and the page has no
- * GUEST_STOPPED to say so. So a step back is taken for a pause when it is
- * longer than the watch's period and yet leaves the page at or ahead of
- * where it was at the watch's last look: the watch did not run for longer
- * than the step, and the clock did not go behind anything it saw. A step
- * back within the period (a page rebased by a millisecond, hvsim's
- * backward fault) stays BACKWARD. What this cannot tell apart: a real step
- * back longer than the watch's period at a moment the watch was kept from
- * running for longer still. Lock held.
+ * The page hid a pause: the guest was stopped, and the clock the page
+ * gives does not count the time it was (QEMU rebases kvmclock at a
+ * 'cont'; the Hyper-V partition's reference time does not run while it
+ * is stopped), while the TSC did. A Hyper-V page has no flag to say so,
+ * and KVM's GUEST_STOPPED can be gone before any read here took it: KVM
+ * writes the flag at the vCPU's next clock update after the pause and
+ * drops it at the one after (kvm_guest_time_update() sets it only on
+ * request), and the nested kvm-events row met one pause in five that
+ * came to the watch 2.006 s back with neither the flag nor the count of
+ * pauses moved.
+ *
+ * So a step back is also taken for a pause when it is longer than the
+ * watch's period and yet leaves the page at or ahead of where it was at
+ * the watch's last look: the clock did not go behind anything the watch
+ * saw. Over pvclock, where that is the last resort after the flag and
+ * the count, the step must also be longer than two periods, and the
+ * reads must say the guest did not run for about that long
+ * (tscpage_clocksource_absent(): every CPU went the step less half a
+ * period without reading the clock). Why the reads and not the watch's
+ * own absence: a page that steps back holds the kernel's clock, and the
+ * watch's timer with it, so by the TSC the watch is away about as long
+ * as the step whatever made the step (hvsim's torn and stuck_back), but
+ * while the guest runs some CPU keeps reading the clock. A step back
+ * within the period (a page rebased by a millisecond, hvsim's backward
+ * fault) stays BACKWARD. What this cannot tell apart over Hyper-V's page:
+ * a real step back longer than the watch's period at a moment the watch
+ * was kept from running for longer still; over pvclock with tscpage not
+ * the kernel's clock, a pause whose flag was lost stays BACKWARD. Lock
+ * held.
  */
-static bool tscpage_hvref_hid_pause(const struct tscpage_change *c)
+static bool tscpage_hid_pause(enum tscpage_format format,
+			      const struct tscpage_change *c)
 {
-	s64 since = tscpage_params_ns(TSCPAGE_FORMAT_HVREF, &c->now, c->tsc) -
-		    tscpage_params_ns(TSCPAGE_FORMAT_HVREF, &tscpage_ref,
-				      tscpage_ref_tsc);
+	s64 period = (s64)TSCPAGE_WATCH_MS * NSEC_PER_MSEC;
+	s64 since = tscpage_params_ns(format, &c->now, c->tsc) -
+		    tscpage_params_ns(format, &tscpage_ref, tscpage_ref_tsc);
+	u32 khz;
 
-	return c->step < -(s64)TSCPAGE_WATCH_MS * NSEC_PER_MSEC && since >= 0;
+	if (c->step >= -period || since < 0)
+		return false;
+	if (format == TSCPAGE_FORMAT_HVREF)
+		return true;
+	khz = tscpage_params_khz(format, &c->now);
+	return c->step < -2 * period && khz &&
+	       tscpage_clocksource_absent(c->tsc,
+					  mul_u64_u32_div(-c->step - period / 2,
+							  khz, USEC_PER_SEC));
 }
 
 /*
  * A change is a new rate, a step beyond rounding, or a pause: GUEST_STOPPED
  * newly set, or the clocksource's count of pauses moved since the
  * reference (a read cleared the flag before we could see it: kvm), or a
- * Hyper-V page that hid one (tscpage_hvref_hid_pause()). A step back is
+ * page that hid one (tscpage_hid_pause()). A step back is
  * BACKWARD unless a pause says the guest was paused: then it is the pause
  * being hidden from the clock (what KVM does when the VM is stopped), and
  * nobody was running to see time go back. Lock held.
@@ -224,6 +256,8 @@ static void tscpage_compare(enum tscpage_format format,
 		 */
 		stopped |= c->pauses != tscpage_ref_pauses &&
 			   !(ref->pvclock.flags & TSCPAGE_PVCLOCK_GUEST_STOPPED);
+		/* Neither says so: the last resort, tscpage_hid_pause(). */
+		stopped = stopped || tscpage_hid_pause(format, c);
 		if (c->now.pvclock.tsc_to_system_mul !=
 		    ref->pvclock.tsc_to_system_mul ||
 		    c->now.pvclock.tsc_shift != ref->pvclock.tsc_shift)
@@ -231,7 +265,7 @@ static void tscpage_compare(enum tscpage_format format,
 	} else {
 		if (c->now.hvref.tsc_scale != ref->hvref.tsc_scale)
 			c->flags |= TSCPAGE_EVENT_CHANGED;
-		stopped = tscpage_hvref_hid_pause(c);
+		stopped = tscpage_hid_pause(format, c);
 	}
 	if (stopped)
 		c->flags |= TSCPAGE_EVENT_CHANGED | TSCPAGE_EVENT_GUEST_STOPPED;

@@ -100,6 +100,8 @@ int tscpage_clocksource_register(const struct tscpage_provider *provider,
 				 int rating);
 void tscpage_clocksource_unregister(void);
 bool tscpage_clocksource_is_current(void);
+bool tscpage_clocksource_absent(u64 tsc, u64 cycles);
+void tscpage_clocksource_presence_reset(void);
 u32 tscpage_clocksource_pauses(void);
 bool tscpage_clocksource_in_vdso(void);
 bool tscpage_clocksource_tsc_unsynced(void);
