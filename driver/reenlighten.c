@@ -181,11 +181,12 @@ static s64 tscpage_step(enum tscpage_format format, const struct tscpage_change 
  * 'cont'; the Hyper-V partition's reference time does not run while it
  * is stopped), while the TSC did. A Hyper-V page has no flag to say so,
  * and KVM's GUEST_STOPPED can be gone before any read here took it: KVM
- * writes the flag at the vCPU's next clock update after the pause and
- * drops it at the one after (kvm_guest_time_update() sets it only on
- * request), and the nested kvm-events row met one pause in five that
- * came to the watch 2.006 s back with neither the flag nor the count of
- * pauses moved.
+ * keeps the flag in the page until the guest clears it, but the guest
+ * has other hands on it (6.12's soft lockup timer clears its CPU's flag
+ * on every run: watchdog_timer_fn(), kvm_check_and_clear_guest_paused()),
+ * and the nested kvm-events row met one pause in five that came to the
+ * watch 2.006 s back with neither the flag nor the count of pauses moved;
+ * who took it there is not known.
  *
  * So a step back is also taken for a pause when it is longer than the
  * watch's period and yet leaves the page at or ahead of where it was at
