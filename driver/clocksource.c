@@ -130,7 +130,9 @@ static bool tscpage_registered;
 
 /*
  * The reads' witness that the guest ran, for the watch
- * (tscpage_clocksource_absent()): per CPU, the TSC of its last read of the
+ * (tscpage_clocksource_absent()), kept by the pvclock read only: over
+ * Hyper-V's page the watch does not ask it (reenlighten.c,
+ * tscpage_hid_pause()). Per CPU, the TSC of its last read of the
  * clock and the longest time between two of its reads since the watch
  * last adopted the page (tscpage_clocksource_presence_reset()). Written
  * by its own CPU's reads with this_cpu_*(), single instructions, so an
@@ -484,7 +486,6 @@ static u64 notrace tscpage_read_hvref(struct clocksource *cs)
 			err = -EINVAL;
 	}
 	if (likely(!err)) {
-		tscpage_note_read(s.tsc);
 		ns = tscpage_hvref_ns(&s.params, s.tsc);
 		if (unlikely(READ_ONCE(tscpage_tsc_unsynced) ||
 			     tscpage_distrusted()))
@@ -501,15 +502,12 @@ static u64 notrace tscpage_read_hvref(struct clocksource *cs)
 		 * counter costs a VM exit; the guard's line is nothing beside.
 		 */
 		this_cpu_inc(tscpage_stats.ref_counter);
-		tscpage_note_read(tp_rdtsc_ordered());
 		ns = tscpage_guard(tscpage_ref_ns());
 	} else {
-		u64 tsc = tp_rdtsc_ordered();
-
-		tscpage_note_read(tsc);
 		tscpage_count_fallback(err, s.retries);
 		tscpage_lastgood_read(lg, &last);
-		ns = tscpage_guard(tscpage_hvref_ns(&last.hvref, tsc));
+		ns = tscpage_guard(tscpage_hvref_ns(&last.hvref,
+						    tp_rdtsc_ordered()));
 	}
 	preempt_enable_notrace();
 	return ns;
