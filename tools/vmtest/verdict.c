@@ -574,6 +574,19 @@ static bool is_bad_line(const char *l)
 }
 
 /*
+ * Prints line @i of @t and up to DMESG_CONTEXT lines after it, none at or
+ * past @end; returns the first line not printed.
+ */
+static size_t print_context(const struct text *t, size_t i, size_t end)
+{
+	size_t k;
+
+	for (k = i; k < end && k <= i + DMESG_CONTEXT; k++)
+		evidence(t->line[k]);
+	return k;
+}
+
+/*
  * Prints the offending lines of one log under the failed result @what;
  * returns how many were new. Those before first_ours() are printed as
  * notices of the row and not counted.
@@ -584,7 +597,7 @@ static unsigned int scan_log(struct row *r, const char *file,
 {
 	char path[4096];
 	unsigned int found = 0;
-	size_t i, k, shown_to = 0;
+	size_t i, shown_to = 0;
 	struct text t;
 	size_t ours;
 
@@ -610,9 +623,7 @@ static unsigned int scan_log(struct row *r, const char *file,
 			printf("# %s: notice: %s:%zu, before any tscpage module was loaded (the kernel's own, not judged):\n",
 			       r->id, file, i + 1);
 			/* Its context stops where ours begins. */
-			for (k = i; k < ours && k <= i + DMESG_CONTEXT; k++)
-				evidence(t.line[k]);
-			shown_to = k;
+			shown_to = print_context(&t, i, ours);
 			continue;
 		}
 		if (!seen_add(seen, log_key(t.line[i])))
@@ -624,9 +635,7 @@ static unsigned int scan_log(struct row *r, const char *file,
 			*header = true;
 		}
 		printf("#     %s:%zu:\n", file, i + 1);
-		for (k = i; k < t.n && k <= i + DMESG_CONTEXT; k++)
-			evidence(t.line[k]);
-		shown_to = k;
+		shown_to = print_context(&t, i, t.n);
 		found++;
 	}
 	free_text(&t);
